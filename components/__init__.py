@@ -1,0 +1,1 @@
+"""Building blocks: pure-function cores and the TFX components that call them."""

@@ -1,0 +1,185 @@
+"""Bring a product (folder or zip, local or gs://) to a local `.SEN3` folder that can be read.
+
+Local folders are read in place. Zips are extracted, and gs:// products downloaded, into a
+temporary folder that the caller removes with `LocalProduct.cleanup()` (the reader ties it to the
+dataset's `close()`).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from components.olci.errors import NotAProductError, ProductNotFoundError, UnsafeArchiveError
+
+GS_PREFIX = "gs://"
+_DOWNLOAD_THREADS = 8
+
+
+@dataclass
+class LocalProduct:
+    """A product available as a local folder."""
+
+    folder: Path
+    source: str
+    _cleanup: Callable[[], None] | None = field(default=None, repr=False)
+
+    def cleanup(self) -> None:
+        """Remove the temporary copy, if one was made; idempotent."""
+        if self._cleanup is not None:
+            self._cleanup()
+            self._cleanup = None
+
+
+def is_gcs(path: str | os.PathLike[str]) -> bool:
+    return str(path).startswith(GS_PREFIX)
+
+
+def split_gcs(url: str) -> tuple[str, str]:
+    """`gs://bucket/key` -> (bucket, key), key without a trailing slash."""
+    bucket, _, key = url[len(GS_PREFIX) :].partition("/")
+    if not bucket:
+        raise ProductNotFoundError(url, "gs:// URL has no bucket name")
+    return bucket, key.rstrip("/")
+
+
+@functools.lru_cache(maxsize=1)
+def default_gcs_client() -> Any:
+    """A google-cloud-storage client from application default credentials, else anonymous.
+
+    Anonymous access reads public buckets (and a local emulator named by STORAGE_EMULATOR_HOST).
+    """
+    import google.auth.exceptions
+    from google.cloud import storage
+
+    try:
+        return storage.Client()
+    except (google.auth.exceptions.DefaultCredentialsError, OSError):
+        return storage.Client.create_anonymous_client()
+
+
+def materialise(
+    path: str | os.PathLike[str], *, gcs_client: Any = None, workdir: str | None = None
+) -> LocalProduct:
+    """A local folder holding the product at `path`.
+
+    Args:
+        path: a `.SEN3` folder or a `.zip`, local or `gs://bucket/...`.
+        gcs_client: a google.cloud.storage.Client for gs:// paths (default: `default_gcs_client`).
+        workdir: where temporary copies go (default: the system temporary folder).
+
+    Raises:
+        ProductNotFoundError: nothing exists at `path`.
+        NotAProductError: `path` is a file that is not a zip.
+        UnsafeArchiveError: a zip member would land outside the extraction folder.
+    """
+    source = str(path)
+    if is_gcs(source):
+        return _from_gcs(source, gcs_client or default_gcs_client(), workdir)
+    local = Path(source)
+    if local.is_dir():
+        return LocalProduct(local, source)
+    if not local.exists():
+        raise ProductNotFoundError(source, "no such file or folder")
+    if not zipfile.is_zipfile(local):
+        raise NotAProductError(source, "not a .SEN3 folder or a .zip of one")
+    tmp = Path(tempfile.mkdtemp(prefix="s3inpaint-", dir=workdir))
+    try:
+        folder = extract_zip(local, tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return LocalProduct(folder, source, functools.partial(shutil.rmtree, tmp, True))
+
+
+def extract_zip(archive: Path, dest: Path) -> Path:
+    """Extract `archive` into `dest` safely and return the product folder inside it.
+
+    Every member is checked before anything is written: absolute names, `..` components and
+    symbolic links are refused, so a hostile zip cannot write outside `dest`.
+    """
+    with zipfile.ZipFile(archive) as zf:
+        members = zf.infolist()
+        for info in members:
+            _check_member(archive, info)
+        bad = zf.testzip()
+        if bad is not None:
+            raise NotAProductError(archive, f"zip member {bad!r} is corrupt (CRC mismatch)")
+        zf.extractall(dest)
+    tops = {PurePosixPath(m.filename).parts[0] for m in members if m.filename.strip("/")}
+    if len(tops) == 1:
+        top = dest / tops.pop()
+        if top.is_dir():
+            return top
+    # Files at the top level of the zip: name the folder after the archive.
+    name = archive.name.removesuffix(".zip")
+    folder = dest / (name if name.endswith(".SEN3") else name + ".SEN3")
+    folder.mkdir()
+    for item in list(dest.iterdir()):
+        if item != folder:
+            item.rename(folder / item.name)
+    return folder
+
+
+def _check_member(archive: Path, info: zipfile.ZipInfo) -> None:
+    name = info.filename
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if name.startswith(("/", "\\")) or (parts and ":" in parts[0]) or ".." in parts:
+        raise UnsafeArchiveError(archive, f"zip member {name!r} escapes the target folder")
+    mode = info.external_attr >> 16
+    if (mode & 0o170000) == 0o120000:
+        raise UnsafeArchiveError(archive, f"zip member {name!r} is a symbolic link")
+
+
+def _from_gcs(url: str, client: Any, workdir: str | None) -> LocalProduct:
+    bucket_name, key = split_gcs(url)
+    bucket = client.bucket(bucket_name)
+    tmp = Path(tempfile.mkdtemp(prefix="s3inpaint-", dir=workdir))
+    cleanup = functools.partial(shutil.rmtree, tmp, True)
+    try:
+        folder = _download(url, bucket, key, tmp)
+    except BaseException:
+        cleanup()
+        raise
+    return LocalProduct(folder, url, cleanup)
+
+
+def _download(url: str, bucket: Any, key: str, tmp: Path) -> Path:
+    from google.api_core.exceptions import NotFound
+
+    blobs = [b for b in bucket.list_blobs(prefix=key + "/") if not b.name.endswith("/")]
+    if blobs:
+        folder = tmp / PurePosixPath(key).name
+        targets = []
+        for blob in blobs:
+            relative = PurePosixPath(blob.name[len(key) + 1 :])
+            if ".." in relative.parts:
+                raise UnsafeArchiveError(url, f"object {blob.name!r} escapes the product folder")
+            target = folder.joinpath(*relative.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            targets.append((blob, target))
+        with ThreadPoolExecutor(_DOWNLOAD_THREADS) as pool:
+            list(pool.map(lambda bt: bt[0].download_to_filename(str(bt[1])), targets))
+        return folder
+    blob = bucket.blob(key)
+    archive = tmp / PurePosixPath(key).name
+    try:
+        blob.download_to_filename(str(archive))
+    except NotFound:
+        archive.unlink(missing_ok=True)
+        raise ProductNotFoundError(url, "no such object or folder in the bucket") from None
+    if not zipfile.is_zipfile(archive):
+        raise NotAProductError(url, "not a .SEN3 folder or a .zip of one")
+    extracted = tmp / "extracted"
+    extracted.mkdir()
+    folder = extract_zip(archive, extracted)
+    archive.unlink()
+    return folder

@@ -1,0 +1,1 @@
+"""KFP v2 compilation, schedules and the container image definition."""

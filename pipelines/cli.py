@@ -1,0 +1,139 @@
+"""The `s3inpaint` command line.
+
+Heavy libraries are imported inside the subcommands, so `s3inpaint --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+# Importing tensorflow_transform sets TF_USE_LEGACY_KERAS=1 unless it is set, which would turn
+# tf.keras into Keras 2 in this process and its children; s3inpaint uses Keras 3 throughout.
+KERAS_ENV = {"TF_USE_LEGACY_KERAS": "0"}
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="s3inpaint",
+        description="Fill cloud gaps in Sentinel-3 OLCI Level-2 WFR ocean-colour products.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    info = sub.add_parser(
+        "info",
+        help="describe products: bands, size, time, valid / cloud / land fractions",
+        description="Describe OLCI L2 WFR products (folders or zips, local or gs://).",
+    )
+    info.add_argument("products", nargs="+", metavar="PRODUCT")
+    info.add_argument(
+        "--quicklook",
+        metavar="PNG",
+        help="write a true-colour picture with the cloud mask (with several products, a folder)",
+    )
+    info.add_argument("--json", action="store_true", help="print one JSON object per product")
+    info.set_defaults(func=_info)
+
+    sample = sub.add_parser(
+        "sample-data",
+        help="write synthetic, physically plausible L2 WFR products",
+        description=(
+            "Write synthetic OLCI L2 WFR products: ocean fields with fronts and eddies, "
+            "bio-optical reflectance in all 16 bands, land, clouds with rims, consistent WQSF. "
+            "Deterministic for a seed."
+        ),
+    )
+    sample.add_argument("out", metavar="OUT", help="output folder")
+    sample.add_argument("--products", type=_positive, default=3, metavar="N")
+    sample.add_argument(
+        "--size", type=_positive, nargs=2, default=(256, 256), metavar=("H", "W"),
+        help="rows and columns (a full OLCI scene is 4091 4865)",
+    )  # fmt: skip
+    sample.add_argument("--seed", type=int, default=0, metavar="S")
+    sample.add_argument("--collection", choices=("003", "004"), default="003")
+    sample.add_argument(
+        "--cloud-fraction", type=_fraction, default=None, metavar="F",
+        help="share of the scene under cloud (default: drawn per product)",
+    )  # fmt: skip
+    sample.add_argument("--zip", action="store_true", help="write .SEN3.zip files")
+    sample.set_defaults(func=_sample_data)
+    return parser
+
+
+def _info(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from components.olci import ProductError, open_product
+    from components.olci.quicklook import write_quicklook
+    from components.olci.summary import summarise
+
+    several = len(args.products) > 1
+    failures = 0
+    for product in args.products:
+        try:
+            with open_product(product) as ds:
+                summary = summarise(ds)
+                if args.quicklook:
+                    out = Path(args.quicklook)
+                    if several:
+                        out = out / (Path(summary.product_name).stem + ".png")
+                    write_quicklook(ds, out)
+        except ProductError as err:
+            failures += 1
+            print(f"error: {err}", file=sys.stderr)
+            continue
+        if args.json:
+            print(json.dumps({"path": product, **summary.as_dict()}))
+        else:
+            print(summary.text())
+            if args.quicklook:
+                print(f"quicklook   {out}")
+            if several:
+                print()
+    return 1 if failures else 0
+
+
+def _sample_data(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from components.sample.products import write_sample_product
+
+    for index in tqdm(range(args.products), desc="sample products", unit="product"):
+        path = write_sample_product(
+            args.out,
+            tuple(args.size),
+            args.seed,
+            index=index,
+            collection=args.collection,
+            cloud_fraction=args.cloud_fraction,
+            as_zip=args.zip,
+        )
+        tqdm.write(str(path))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.update(KERAS_ENV)
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Shared fixtures: tiny sample products and a real local GCS emulator server."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from components.sample.products import write_sample_product
+
+TINY = (64, 80)
+
+
+@pytest.fixture(scope="session")
+def products_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("products")
+
+
+@pytest.fixture(scope="session")
+def product(products_dir: Path) -> Path:
+    """A tiny collection-003 product folder (treat as read-only)."""
+    return write_sample_product(products_dir / "c003", TINY, seed=7, cloud_fraction=0.3)
+
+
+@pytest.fixture(scope="session")
+def product_004(products_dir: Path) -> Path:
+    """The same scene as `product`, written as collection 004 (Rrs, other WQSF bits)."""
+    return write_sample_product(
+        products_dir / "c004", TINY, seed=7, collection="004", cloud_fraction=0.3
+    )
+
+
+@pytest.fixture(scope="session")
+def product_zip(products_dir: Path) -> Path:
+    return write_sample_product(products_dir / "zip", TINY, seed=7, cloud_fraction=0.3,
+                                as_zip=True)  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def gcs() -> Iterator[object]:
+    """A google.cloud.storage client talking to a gcp-storage-emulator server on 127.0.0.1."""
+    from gcp_storage_emulator.server import create_server
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    port = _free_port()
+    server = create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    previous = os.environ.get("STORAGE_EMULATOR_HOST")
+    os.environ["STORAGE_EMULATOR_HOST"] = f"http://127.0.0.1:{port}"
+    try:
+        yield storage.Client(project="s3inpaint-test", credentials=AnonymousCredentials())
+    finally:
+        server.stop()
+        if previous is None:
+            os.environ.pop("STORAGE_EMULATOR_HOST", None)
+        else:
+            os.environ["STORAGE_EMULATOR_HOST"] = previous
+
+
+def _upload_folder(client, bucket: str, folder: Path, prefix: str) -> str:
+    b = client.bucket(bucket)
+    for item in sorted(folder.iterdir()):
+        b.blob(f"{prefix}/{folder.name}/{item.name}").upload_from_filename(str(item))
+    return f"gs://{bucket}/{prefix}/{folder.name}"
+
+
+@pytest.fixture(scope="session")
+def upload_folder():
+    """upload_folder(client, bucket, folder, prefix) -> gs://bucket/prefix/<folder name>."""
+    return _upload_folder
