@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 
-# Importing tensorflow_transform sets TF_USE_LEGACY_KERAS=1 unless it is set, which would turn
-# tf.keras into Keras 2 in this process and its children; s3inpaint uses Keras 3 throughout.
-KERAS_ENV = {"TF_USE_LEGACY_KERAS": "0"}
+from pipelines.environment import use_keras_3
 
 
 def _positive(text: str) -> int:
@@ -130,7 +127,7 @@ def _sample_data(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    os.environ.update(KERAS_ENV)
+    use_keras_3()
     args = build_parser().parse_args(argv)
     return args.func(args)
 

@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from components.sample.products import write_sample_product
+from pipelines.environment import use_keras_3
+
+use_keras_3()  # before any test imports TensorFlow or tensorflow_transform
+
+from components.sample.products import write_sample_product  # noqa: E402
 
 TINY = (64, 80)
 

@@ -7,7 +7,9 @@ dataset's `close()`).
 
 from __future__ import annotations
 
+import fnmatch
 import functools
+import glob
 import os
 import shutil
 import tempfile
@@ -64,6 +66,28 @@ def default_gcs_client() -> Any:
         return storage.Client()
     except (google.auth.exceptions.DefaultCredentialsError, OSError):
         return storage.Client.create_anonymous_client()
+
+
+def list_products(pattern: str, *, gcs_client: Any = None) -> list[str]:
+    """Products matching a glob, local or gs://, sorted.
+
+    A match is a `.zip` file or a folder. On gs:// a folder product is a prefix, so an object
+    matches when the pattern matches one of its parent prefixes (the folder itself).
+    """
+    if not is_gcs(pattern):
+        return sorted(glob.glob(pattern))
+    bucket_name, key_pattern = split_gcs(pattern)
+    fixed = key_pattern.split("*")[0].split("?")[0].split("[")[0]
+    client = gcs_client or default_gcs_client()
+    found = set()
+    for blob in client.bucket(bucket_name).list_blobs(prefix=fixed):
+        parts = PurePosixPath(blob.name).parts
+        for depth in range(1, len(parts) + 1):
+            candidate = "/".join(parts[:depth])
+            if fnmatch.fnmatchcase(candidate, key_pattern):
+                found.add(f"{GS_PREFIX}{bucket_name}/{candidate}")
+                break
+    return sorted(found)
 
 
 def materialise(

@@ -1,0 +1,1 @@
+"""OlciExampleGen: products and gridded scenes -> patch tf.Examples, split by product."""

@@ -1,0 +1,194 @@
+"""OlciExampleGen's executor: scenes -> patch tf.Examples, one Beam element per scene.
+
+Beside the standard `Split-*` folders, the Examples artifact holds:
+
+- `bad_products.jsonl`: one JSON line per input that could not be read (path and reason);
+  always written, empty when all went well;
+- `cloud_shapes/<product>.npz`: the real cloud shapes harvested from each OLCI product's WQSF
+  cloud flags (a `components.masks.MaskLibrary`), which MaskGen merges into its mask library.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from google.protobuf import wrappers_pb2
+from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
+from tfx.proto import example_gen_pb2
+from tfx.types import artifact_utils, standard_component_specs
+from tfx.utils import proto_utils
+
+from components.example_gen.config import IngestConfig
+from components.example_gen.scenes import SceneRef, open_scene, scene_refs
+
+log = logging.getLogger(__name__)
+
+OUTPUT_URI_KEY = "_s3inpaint_examples_uri"
+BAD_PRODUCTS = "bad_products.jsonl"
+CLOUD_SHAPES = "cloud_shapes"
+INGEST_PROPERTY = "s3inpaint_ingest"  # custom property: the IngestConfig JSON
+NAMESPACE = "OlciExampleGen"
+FAILURES, SHAPES = "failures", "shapes"
+
+
+def pack_config(config: IngestConfig) -> example_gen_pb2.CustomConfig:
+    """The IngestConfig as ExampleGen's `custom_config` proto."""
+    custom = example_gen_pb2.CustomConfig()
+    custom.custom_config.Pack(wrappers_pb2.StringValue(value=config.to_json()))
+    return custom
+
+
+def unpack_config(exec_properties: dict[str, Any]) -> IngestConfig:
+    custom = example_gen_pb2.CustomConfig()
+    proto_utils.json_to_proto(exec_properties[standard_component_specs.CUSTOM_CONFIG_KEY], custom)
+    text = wrappers_pb2.StringValue()
+    custom.custom_config.Unpack(text)
+    return IngestConfig.from_json(text.value)
+
+
+def _failure(ref: object, err: Exception) -> beam.pvalue.TaggedOutput:
+    log.warning("%s: skipped: %s", ref, err)
+    return beam.pvalue.TaggedOutput(
+        FAILURES, {"input": str(ref), "error": type(err).__name__, "reason": str(err)}
+    )
+
+
+class _InputToScenes(beam.DoFn):
+    """The scenes an input holds; an input that cannot be listed becomes a report line."""
+
+    def __init__(self, config_json: str) -> None:
+        self._config_json = config_json
+        self._bad = beam.metrics.Metrics.counter(NAMESPACE, "bad_products")
+
+    def setup(self) -> None:
+        self._config = IngestConfig.from_json(self._config_json)
+
+    def process(self, path: str):
+        try:
+            refs = scene_refs(path, self._config)
+        except Exception as err:  # reported, never silently dropped
+            self._bad.inc()
+            yield _failure(path, err)
+            return
+        yield from refs
+
+
+class _ScenesToExamples(beam.DoFn):
+    """Reads one scene and emits its patch examples; a failure becomes a report line."""
+
+    def __init__(self, config_json: str) -> None:
+        self._config_json = config_json
+        self._products = beam.metrics.Metrics.counter(NAMESPACE, "scenes")
+        self._bad = beam.metrics.Metrics.counter(NAMESPACE, "bad_products")
+        self._patches = beam.metrics.Metrics.counter(NAMESPACE, "patches")
+        self._shapes = beam.metrics.Metrics.counter(NAMESPACE, "cloud_shapes")
+
+    def setup(self) -> None:
+        self._config = IngestConfig.from_json(self._config_json)
+
+    def process(self, ref: SceneRef):
+        from components.example_gen.encoding import patch_example
+        from components.example_gen.patches import extract_patches
+        from components.masks import MaskLibrary, harvest_cloud_shapes
+
+        config = self._config
+        try:
+            with open_scene(ref, config) as scene:
+                # Buffered, so a scene that fails half-way contributes no patches at all.
+                examples = [
+                    patch_example(p)
+                    for p in extract_patches(
+                        scene, config.bands, config.patch_size,
+                        stride=config.stride, min_valid=config.min_valid,
+                    )
+                ]  # fmt: skip
+                shapes = None
+                if "cloud" in scene:
+                    low, high = config.harvest_coverage
+                    harvested = harvest_cloud_shapes(
+                        scene["cloud"].values, config.patch_size,
+                        min_coverage=low, max_coverage=high,
+                    )  # fmt: skip
+                    name = scene.attrs["product_name"]
+                    library = MaskLibrary.from_harvest(name, harvested, size=config.patch_size)
+                    shapes = (name, library)
+        except Exception as err:  # every input ends as examples or as a reported failure
+            self._bad.inc()
+            yield _failure(ref, err)
+            return
+        self._products.inc()
+        self._patches.inc(len(examples))
+        if shapes is not None and len(shapes[1]):
+            self._shapes.inc(len(shapes[1]))
+            yield beam.pvalue.TaggedOutput(SHAPES, shapes)
+        yield from examples
+
+
+def _write_shapes(item: tuple[str, Any], folder: str) -> str:
+    name, library = item
+    path = FileSystems.join(folder, f"{name}.npz")
+    with FileSystems.create(path) as f:
+        f.write(library.to_bytes())
+    return path
+
+
+@beam.ptransform_fn
+@beam.typehints.with_input_types(beam.Pipeline)
+def _InputToExamples(
+    pipeline: beam.Pipeline, exec_properties: dict[str, Any], split_pattern: str
+) -> beam.PCollection:
+    from components.olci.storage import list_products
+
+    config = unpack_config(exec_properties)
+    pattern = os.path.join(exec_properties[standard_component_specs.INPUT_BASE_KEY], split_pattern)
+    inputs = list_products(pattern)
+    log.info("%s: %d inputs match %s", NAMESPACE, len(inputs), pattern)
+    out_uri = exec_properties[OUTPUT_URI_KEY]
+    scenes = (
+        pipeline
+        | "Inputs" >> beam.Create(inputs)
+        | "Scenes"
+        >> beam.ParDo(_InputToScenes(config.to_json())).with_outputs(FAILURES, main="scenes")
+    )
+    results = (
+        scenes.scenes
+        | "Reshuffle" >> beam.Reshuffle()
+        | "Patches"
+        >> beam.ParDo(_ScenesToExamples(config.to_json())).with_outputs(
+            FAILURES, SHAPES, main="examples"
+        )
+    )
+    _ = (
+        (scenes[FAILURES], results[FAILURES])
+        | "AllFailures" >> beam.Flatten()
+        | "FailureLines" >> beam.Map(json.dumps, sort_keys=True)
+        | "WriteFailures"
+        >> beam.io.WriteToText(
+            os.path.join(out_uri, BAD_PRODUCTS), shard_name_template="", num_shards=1
+        )
+    )
+    _ = results[SHAPES] | "WriteShapes" >> beam.Map(
+        _write_shapes, os.path.join(out_uri, CLOUD_SHAPES)
+    )
+    return results.examples
+
+
+class Executor(BaseExampleGenExecutor):
+    """Cuts products or gridded scenes into patch tf.Examples (see the module docstring)."""
+
+    def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
+        return _InputToExamples
+
+    def Do(self, input_dict, output_dict, exec_properties) -> None:
+        examples = artifact_utils.get_single_instance(
+            output_dict[standard_component_specs.EXAMPLES_KEY]
+        )
+        exec_properties = dict(exec_properties, **{OUTPUT_URI_KEY: examples.uri})
+        config = unpack_config(exec_properties)
+        examples.set_string_custom_property(INGEST_PROPERTY, config.to_json())
+        super().Do(input_dict, output_dict, exec_properties)

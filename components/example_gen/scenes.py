@@ -1,0 +1,51 @@
+"""Inputs to scenes: which scenes a matched file holds, and opening one of them.
+
+An OLCI product or a GeoTIFF is one scene; a gridded NetCDF time series holds one scene per time
+step. Every scene is an xarray Dataset with dims (y, x), its band variables, a boolean `valid`
+and attributes `product_name` and `start_time` (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+
+import xarray as xr
+
+from components.example_gen.config import IngestConfig
+
+
+@dataclass(frozen=True)
+class SceneRef:
+    """One scene of one input: `index` is the time step of a NetCDF series, else 0."""
+
+    path: str
+    index: int = 0
+
+    def __str__(self) -> str:
+        return self.path if self.index == 0 else f"{self.path}[{self.index}]"
+
+
+def scene_refs(path: str, config: IngestConfig) -> list[SceneRef]:
+    """The scenes an input file or product holds."""
+    if config.kind != "netcdf":
+        return [SceneRef(path)]
+    from components.gridded import GriddedConfig, scene_count
+
+    count = scene_count(path, GriddedConfig.from_dict(config.gridded))
+    return [SceneRef(path, i) for i in range(count)]
+
+
+def open_scene(ref: SceneRef, config: IngestConfig) -> AbstractContextManager[xr.Dataset]:
+    """The scene `ref` points at, as a context manager that releases its files."""
+    if config.kind == "olci":
+        from components.olci import open_product
+
+        return open_product(ref.path)
+    from components.gridded import GriddedConfig, open_geotiff
+    from components.gridded import open_scene as open_gridded
+
+    if config.kind == "netcdf":
+        gridded = GriddedConfig.from_dict(config.gridded)
+        return nullcontext(open_gridded(ref.path, gridded, ref.index))
+    return nullcontext(open_geotiff(ref.path, config.bands))

@@ -1,0 +1,10 @@
+"""Names of the tf.Example features that cross components (ExampleGen, MaskGen, Transform)."""
+
+REFLECTANCE = "reflectance"  # float list, patch (size, size, bands) row-major; 0 where invalid
+VALID = "valid"  # int64 list, (size, size): 1 where the pixel is valid water
+PRODUCT = "product"  # bytes: the product (scene) name; train/eval split key
+TIME = "time"  # bytes: ISO 8601 start time of the scene
+ROW = "row"  # int64: patch offset in the scene
+COLUMN = "column"  # int64
+GAP = "gap"  # int64 list, (size, size): 1 where the fixed mask makes a gap (added by MaskGen)
+GAP_COVERAGE = "gap_coverage"  # float: share of the patch that is gap

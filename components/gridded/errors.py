@@ -1,0 +1,54 @@
+"""Exceptions raised for gridded inputs (NetCDF time series, GeoTIFF stacks) and their config.
+
+Like `components.olci.errors`, every file error is a `ProductError` whose message starts with the
+offending path, so a job that reads OLCI products and gridded files reports both the same way.
+"""
+
+from __future__ import annotations
+
+from components.olci.errors import (
+    InconsistentProductError,
+    NotAProductError,
+    ProductError,
+    ProductNotFoundError,
+)
+
+
+class GriddedError(ProductError):
+    """A gridded file cannot be read as scenes; the message names the path."""
+
+
+class GriddedFileNotFoundError(GriddedError, ProductNotFoundError):
+    """Nothing exists at the path."""
+
+
+class UnsupportedPathError(GriddedError):
+    """The path is of a kind the gridded readers do not open (a gs:// URL)."""
+
+
+class WrongFormatError(GriddedError, NotAProductError):
+    """The path exists but is not a NetCDF file (or, for `open_geotiff`, not a GeoTIFF)."""
+
+
+class MissingVariableError(GriddedError):
+    """A configured variable is absent from the file; the message lists those present."""
+
+
+class MissingDimensionError(GriddedError):
+    """A configured dimension (time, y or x) is absent from the file."""
+
+
+class ShapeMismatchError(GriddedError, InconsistentProductError):
+    """A variable does not lie on the scene grid: other dimensions or another shape."""
+
+
+class SceneTimeError(GriddedError):
+    """A scene's time cannot be read: no time coordinate, undecodable, unparsable or repeated."""
+
+
+class BandNamesError(GriddedError):
+    """The band names given for a GeoTIFF do not match its bands."""
+
+
+class GriddedConfigError(ValueError):
+    """A `GriddedConfig` (or its dict form) is invalid; the message names the key and value."""

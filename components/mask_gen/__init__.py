@@ -1,0 +1,1 @@
+"""MaskGen: the gap-shape library and a fixed, seeded gap mask on every example."""

@@ -1,0 +1,137 @@
+"""MaskGen's executor: merge the harvested shapes, write the library, add a fixed mask to every
+example of every split."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.io.filesystems import FileSystems
+from tfx.components.util import examples_utils
+from tfx.dsl.components.base import base_beam_executor
+from tfx.proto import example_gen_pb2
+from tfx.types import artifact_utils
+
+from components import features
+from components.example_gen.config import IngestConfig
+from components.example_gen.executor import CLOUD_SHAPES, INGEST_PROPERTY
+
+log = logging.getLogger(__name__)
+
+EXAMPLES, MASK_LIBRARY, MASKED_EXAMPLES = "examples", "mask_library", "masked_examples"
+COVERAGE, KINDS, SEED = "coverage", "kinds", "seed"
+LIBRARY_FILE, SUMMARY_FILE, PREVIEW_FILE = "masks.npz", "summary.json", "masks.png"
+NAMESPACE = "MaskGen"
+
+
+def read_harvested(examples_uri: str, size: int):
+    """The MaskLibrary of every product's harvested cloud shapes under an Examples artifact."""
+    from components.masks import MaskLibrary
+
+    pattern = FileSystems.join(examples_uri, CLOUD_SHAPES, "*.npz")
+    libraries = [MaskLibrary.empty(size)]
+    for match in FileSystems.match([pattern])[0].metadata_list:
+        with FileSystems.open(match.path) as f:
+            libraries.append(MaskLibrary.from_bytes(f.read()))
+    return MaskLibrary.merge(libraries)
+
+
+def load_library(library_uri: str):
+    """The MaskLibrary stored in a mask-library artifact."""
+    from components.masks import MaskLibrary
+
+    with FileSystems.open(FileSystems.join(library_uri, LIBRARY_FILE)) as f:
+        return MaskLibrary.from_bytes(f.read())
+
+
+class _AddFixedMask(beam.DoFn):
+    """Adds `gap` and `gap_coverage` to a serialized example, seeded by its identity."""
+
+    def __init__(self, sampler_args: dict, library_bytes: bytes, seed: int) -> None:
+        self._sampler_args = sampler_args
+        self._library_bytes = library_bytes
+        self._seed = seed
+        self._counter = beam.metrics.Metrics.counter(NAMESPACE, "masked_examples")
+
+    def setup(self) -> None:
+        from components.masks import MaskLibrary, MaskSampler
+
+        library = MaskLibrary.from_bytes(self._library_bytes)
+        self._sampler = MaskSampler(library=library, **self._sampler_args)
+
+    def process(self, record: bytes):
+        import tensorflow as tf
+
+        from components.example_gen.encoding import example_key
+
+        example = tf.train.Example.FromString(record)
+        mask, coverage = self._sampler.fixed_mask(example_key(example), self._seed)
+        feature = example.features.feature
+        feature[features.GAP].int64_list.value.extend(mask.reshape(-1).astype(np.int64))
+        feature[features.GAP_COVERAGE].float_list.value.append(float(coverage))
+        self._counter.inc()
+        yield example.SerializeToString()
+
+
+class Executor(base_beam_executor.BaseBeamExecutor):
+    """See components.mask_gen.component."""
+
+    def Do(self, input_dict, output_dict, exec_properties) -> None:
+        from components.mask_gen.preview import write_preview
+        from components.masks import MaskSampler
+
+        self._log_startup(input_dict, output_dict, exec_properties)
+        examples = artifact_utils.get_single_instance(input_dict[EXAMPLES])
+        library_artifact = artifact_utils.get_single_instance(output_dict[MASK_LIBRARY])
+        masked = artifact_utils.get_single_instance(output_dict[MASKED_EXAMPLES])
+        ingest_json = examples.get_string_custom_property(INGEST_PROPERTY)
+        size = IngestConfig.from_json(ingest_json).patch_size
+        low, high = json.loads(exec_properties[COVERAGE])
+        sampler_args = {
+            "size": size,
+            "coverage": (low, high),
+            "kinds": json.loads(exec_properties[KINDS]),
+        }
+        seed = int(exec_properties[SEED])
+
+        library = read_harvested(examples.uri, size)
+        library_bytes = library.to_bytes()
+        with FileSystems.create(FileSystems.join(library_artifact.uri, LIBRARY_FILE)) as f:
+            f.write(library_bytes)
+        sampler = MaskSampler(library=library, **sampler_args)
+        summary = {
+            "real_shapes": len(library),
+            "products": len({s.split("|")[0] for s in library.sources}),
+            "patch_size": size,
+            "coverage": [low, high],
+            "kinds": sampler_args["kinds"],
+            "seed": seed,
+        }
+        with FileSystems.create(FileSystems.join(library_artifact.uri, SUMMARY_FILE)) as f:
+            f.write(json.dumps(summary, indent=2).encode())
+        write_preview(library, sampler, seed, os.path.join(library_artifact.uri, PREVIEW_FILE))
+        log.info("MaskGen: %d real shapes from %d products", len(library), summary["products"])
+
+        masked.split_names = examples.split_names
+        masked.span = examples.span
+        masked.version = examples.version
+        masked.set_string_custom_property(INGEST_PROPERTY, ingest_json)
+        examples_utils.set_payload_format(masked, example_gen_pb2.FORMAT_TF_EXAMPLE)
+        examples_utils.set_file_format(masked, "tfrecords_gzip")
+        with self._make_beam_pipeline() as pipeline:
+            for split in artifact_utils.decode_split_names(examples.split_names):
+                source = artifact_utils.get_split_uri([examples], split)
+                target = artifact_utils.get_split_uri([masked], split)
+                _ = (
+                    pipeline
+                    | f"Read[{split}]" >> beam.io.ReadFromTFRecord(os.path.join(source, "*"))
+                    | f"Mask[{split}]"
+                    >> beam.ParDo(_AddFixedMask(sampler_args, library_bytes, seed))
+                    | f"Write[{split}]"
+                    >> beam.io.WriteToTFRecord(
+                        os.path.join(target, "data_tfrecord"), file_name_suffix=".gz"
+                    )
+                )

@@ -1,0 +1,1 @@
+"""tf.Transform: per-band normalisation of patches, and its inverse for the model."""

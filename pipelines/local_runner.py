@@ -1,0 +1,27 @@
+"""Run the training pipeline locally: LocalDagRunner, SQLite ML Metadata, Beam DirectRunner."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipelines.config import PipelineConfig
+from pipelines.environment import use_keras_3
+
+CONFIG_FOLDER = "configs"
+
+
+def run_local(config: PipelineConfig) -> None:
+    """Run `config`'s pipeline to completion, saving the resolved configuration of the run.
+
+    The configuration goes to `<pipeline_root>/configs/<UTC time>.json`.
+    """
+    use_keras_3()
+    from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+
+    from pipelines.pipeline import create_pipeline
+
+    saved = Path(config.pipeline_root) / CONFIG_FOLDER
+    saved.mkdir(parents=True, exist_ok=True)
+    (saved / f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.json").write_text(config.to_json())
+    LocalDagRunner().run(create_pipeline(config))

@@ -1,0 +1,60 @@
+"""`create_pipeline`: the TFX training pipeline, the same for local and Kubeflow runs.
+
+ExampleGen -> MaskGen -> StatisticsGen -> SchemaGen -> Transform. Statistics, schema and
+Transform see MaskGen's examples, so the fixed gap masks are part of the schema.
+"""
+
+from __future__ import annotations
+
+from tfx.components.schema_gen.component import SchemaGen
+from tfx.components.statistics_gen.component import StatisticsGen
+from tfx.components.transform.component import Transform
+from tfx.orchestration import metadata, pipeline
+
+from components.example_gen.component import EVAL, OlciExampleGen, split_by_product
+from components.mask_gen.component import MaskGen
+from pipelines.config import PipelineConfig
+
+PREPROCESSING_FN = "components.transform.preprocessing.preprocessing_fn"
+
+
+def create_components(config: PipelineConfig) -> list:
+    """The pipeline's components, in order."""
+    example_gen = OlciExampleGen(
+        input_base=config.input_base,
+        pattern=config.input_pattern,
+        config=config.ingest,
+        output_config=split_by_product(config.train_buckets, config.eval_buckets),
+    )
+    mask_gen = MaskGen(
+        examples=example_gen.outputs["examples"],
+        coverage=config.mask_coverage,
+        kinds=config.mask_kinds,
+        seed=config.mask_seed,
+    )
+    examples = mask_gen.outputs["masked_examples"]
+    statistics_gen = StatisticsGen(examples=examples)
+    # The schema describes the training data; an eval split (which may be small) cannot
+    # deprecate features.
+    schema_gen = SchemaGen(statistics=statistics_gen.outputs["statistics"], exclude_splits=[EVAL])
+    transform = Transform(
+        examples=examples,
+        schema=schema_gen.outputs["schema"],
+        preprocessing_fn=PREPROCESSING_FN,
+        custom_config={"log": config.log_reflectance},
+    )
+    return [example_gen, mask_gen, statistics_gen, schema_gen, transform]
+
+
+def create_pipeline(config: PipelineConfig, *, local: bool = True) -> pipeline.Pipeline:
+    """The TFX pipeline for `config` (with SQLite ML Metadata when `local`)."""
+    return pipeline.Pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=config.pipeline_root,
+        components=create_components(config),
+        metadata_connection_config=(
+            metadata.sqlite_metadata_connection_config(config.metadata_path) if local else None
+        ),
+        beam_pipeline_args=list(config.beam_args),
+        enable_cache=False,
+    )

@@ -1,0 +1,169 @@
+"""OlciExampleGen's pure core and its build-time checks (no pipeline run)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components import features
+from components.example_gen.config import IngestConfig
+from components.example_gen.patches import extract_patches, grid_offsets
+from components.olci import open_product
+from components.olci.storage import list_products
+
+
+def scene(valid: np.ndarray, bands: int = 2) -> xr.Dataset:
+    rng = np.random.default_rng(0)
+    data = {
+        f"b{i}": (("y", "x"), rng.uniform(0, 1, valid.shape).astype(np.float32))
+        for i in range(bands)
+    }
+    ds = xr.Dataset(data, attrs={"product_name": "P", "start_time": "2023-01-01T00:00:00Z"})
+    ds["valid"] = (("y", "x"), valid)
+    return ds
+
+
+@given(
+    length=st.integers(0, 300), size=st.integers(1, 64), stride=st.integers(1, 64)
+)  # fmt: skip
+def test_grid_offsets_fit_and_step(length: int, size: int, stride: int) -> None:
+    offsets = grid_offsets(length, size, stride)
+    assert all(o >= 0 and o + size <= length for o in offsets)
+    assert offsets == sorted(offsets)
+    assert all(b - a == stride for a, b in itertools.pairwise(offsets))
+    if offsets:
+        assert offsets[-1] + stride + size > length  # no window that fits is missed
+    else:
+        assert length < size
+
+
+def test_patches_kept_by_valid_share() -> None:
+    valid = np.ones((32, 48), bool)
+    valid[0:16, 16:32] = False  # one fully invalid window
+    valid[16, 0] = False  # one pixel off: 255/256 valid
+    ds = scene(valid)
+    kept = {(p.row, p.column) for p in extract_patches(ds, ["b0", "b1"], 16, min_valid=0.99)}
+    assert kept == {(0, 0), (0, 32), (16, 0), (16, 16), (16, 32)}
+    strict = {(p.row, p.column) for p in extract_patches(ds, ["b0", "b1"], 16, min_valid=1.0)}
+    assert strict == kept - {(16, 0)}
+
+
+def test_patch_content_and_invalid_pixels_zeroed() -> None:
+    valid = np.ones((16, 16), bool)
+    valid[3, 4] = False
+    ds = scene(valid, bands=3)
+    ds["b1"][5, 6] = np.nan  # a NaN the flags missed is not valid either
+    (patch,) = extract_patches(ds, ["b2", "b0", "b1"], 16, min_valid=0.9)
+    assert patch.reflectance.shape == (16, 16, 3)
+    np.testing.assert_array_equal(patch.reflectance[0, 0], [ds.b2[0, 0], ds.b0[0, 0], ds.b1[0, 0]])
+    assert not patch.valid[3, 4] and not patch.valid[5, 6]
+    assert patch.reflectance[3, 4].tolist() == [0, 0, 0] and np.isfinite(patch.reflectance).all()
+    assert (patch.product, patch.time) == ("P", "2023-01-01T00:00:00Z")
+
+
+def test_patches_from_a_product_are_valid_water(product: Path) -> None:
+    with open_product(product) as ds:
+        patches = list(extract_patches(ds, ["Oa04", "Oa08"], 8, min_valid=1.0))
+        assert patches
+        for p in patches:
+            window = ds.isel(y=slice(p.row, p.row + 8), x=slice(p.column, p.column + 8))
+            assert window.valid.values.all()
+            np.testing.assert_array_equal(p.reflectance[..., 1], window.Oa08.values)
+
+
+def test_patch_example_encoding() -> None:
+    from components.example_gen.encoding import example_key, patch_example
+
+    valid = np.ones((8, 8), bool)
+    (patch,) = extract_patches(scene(valid), ["b0", "b1"], 8)
+    example = patch_example(patch)
+    f = example.features.feature
+    flat = np.array(f[features.REFLECTANCE].float_list.value, np.float32)
+    np.testing.assert_array_equal(flat.reshape(8, 8, 2), patch.reflectance)
+    assert list(f[features.VALID].int64_list.value) == [1] * 64
+    assert example_key(example) == "P|0|0"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"kind": "hdf"}, "kind 'hdf'"),
+        ({"bands": ("Oa01", "Oa13")}, r"\['Oa13'\] are not OLCI"),
+        ({"patch_size": 1}, "patch_size 1"),
+        ({"min_valid": 1.5}, "min_valid 1.5"),
+        ({"harvest_coverage": (0.5, 0.2)}, "harvest_coverage"),
+        ({"kind": "netcdf", "bands": ("chl",)}, "needs a gridded configuration"),
+    ],
+)
+def test_ingest_config_is_checked(kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        IngestConfig(**kwargs)
+
+
+def test_ingest_config_json_round_trip() -> None:
+    config = IngestConfig(kind="geotiff", bands=("red", "nir"), patch_size=64, stride=32)
+    assert IngestConfig.from_json(config.to_json()) == config
+
+
+def test_list_products_local(tmp_path: Path) -> None:
+    for name in ("a.SEN3", "b.SEN3.zip", "notes.txt"):
+        (tmp_path / name).mkdir() if name.endswith("SEN3") else (tmp_path / name).write_text("")
+    assert list_products(str(tmp_path / "*.SEN3*")) == [
+        str(tmp_path / "a.SEN3"),
+        str(tmp_path / "b.SEN3.zip"),
+    ]
+
+
+def test_list_products_gcs_folders_and_zips(gcs) -> None:
+    bucket = gcs.create_bucket("listing")
+    for name in (
+        "span-1/A.SEN3/Oa01_reflectance.nc",
+        "span-1/A.SEN3/wqsf.nc",
+        "span-1/B.SEN3.zip",
+        "span-2/C.SEN3/wqsf.nc",
+    ):
+        bucket.blob(name).upload_from_string(b"x")
+    assert list_products("gs://listing/span-1/*", gcs_client=gcs) == [
+        "gs://listing/span-1/A.SEN3",
+        "gs://listing/span-1/B.SEN3.zip",
+    ]
+
+
+@pytest.mark.slow
+def test_component_refuses_a_split_that_is_not_by_product() -> None:
+    from tfx.proto import example_gen_pb2
+
+    from components.example_gen.component import OlciExampleGen, split_by_product
+
+    by_hash = example_gen_pb2.Output(
+        split_config=example_gen_pb2.SplitConfig(
+            splits=[
+                example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=2),
+                example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=1),
+            ]
+        )
+    )
+    with pytest.raises(ValueError, match="must split by the product feature"):
+        OlciExampleGen("/data", output_config=by_hash)
+    component = OlciExampleGen("/data", pattern="{SPAN}/*.SEN3")
+    assert component.exec_properties["input_base"] == "/data"
+    assert split_by_product().split_config.partition_feature_name == features.PRODUCT
+
+
+@pytest.mark.slow
+def test_mask_gen_checks_its_arguments() -> None:
+    from tfx.types import channel, standard_artifacts
+
+    from components.mask_gen.component import MaskGen
+
+    examples = channel.Channel(type=standard_artifacts.Examples)
+    with pytest.raises(ValueError, match="coverage"):
+        MaskGen(examples, coverage=(0.8, 0.2))
+    with pytest.raises(ValueError, match="kinds"):
+        MaskGen(examples, kinds={"clouds": 1.0})
