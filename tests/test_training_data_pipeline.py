@@ -13,6 +13,7 @@ from components import features
 from components.example_gen.config import IngestConfig
 from components.sample.products import write_sample_product
 from pipelines.config import PipelineConfig
+from pipelines.outputs import latest_artifact
 
 pytestmark = pytest.mark.slow
 
@@ -27,11 +28,6 @@ def read_examples(split_dir: Path) -> list:
     files = sorted(str(p) for p in split_dir.glob("*.gz"))
     dataset = tf.data.TFRecordDataset(files, compression_type="GZIP")
     return [tf.train.Example.FromString(r.numpy()) for r in dataset]
-
-
-def artifact_dir(root: Path, component: str, output: str) -> Path:
-    (found,) = sorted((root / component / output).iterdir())
-    return found
 
 
 def product_names(examples: list) -> set[str]:
@@ -70,7 +66,7 @@ def olci_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path
 
 def test_latest_span_is_read_and_split_by_product(olci_run) -> None:
     root, corrupt, base = olci_run
-    examples = artifact_dir(root, "OlciExampleGen", "examples")
+    examples = latest_artifact(root, "OlciExampleGen", "examples")
     train = read_examples(examples / "Split-train")
     evaluation = read_examples(examples / "Split-eval")
     assert train and evaluation
@@ -88,7 +84,7 @@ def test_latest_span_is_read_and_split_by_product(olci_run) -> None:
 
 def test_corrupt_product_is_reported_and_the_run_goes_on(olci_run) -> None:
     root, corrupt, _ = olci_run
-    examples = artifact_dir(root, "OlciExampleGen", "examples")
+    examples = latest_artifact(root, "OlciExampleGen", "examples")
     lines = (examples / "bad_products.jsonl").read_text().splitlines()
     (report,) = [json.loads(line) for line in lines]
     assert report["input"] == str(corrupt)
@@ -97,11 +93,11 @@ def test_corrupt_product_is_reported_and_the_run_goes_on(olci_run) -> None:
 
 def test_mask_library_and_fixed_masks(olci_run) -> None:
     root, _, _ = olci_run
-    library = artifact_dir(root, "MaskGen", "mask_library")
+    library = latest_artifact(root, "MaskGen", "mask_library")
     summary = json.loads((library / "summary.json").read_text())
     assert summary["real_shapes"] > 0 and summary["patch_size"] == PATCH
     assert (library / "masks.png").read_bytes()[:4] == b"\x89PNG"
-    masked = artifact_dir(root, "MaskGen", "masked_examples")
+    masked = latest_artifact(root, "MaskGen", "masked_examples")
     evaluation = read_examples(masked / "Split-eval")
     coverages = []
     for example in evaluation:
@@ -118,7 +114,7 @@ def test_transform_statistics_are_per_band_over_valid_training_pixels(olci_run) 
     import tensorflow_transform as tft
 
     root, _, _ = olci_run
-    masked = artifact_dir(root, "MaskGen", "masked_examples")
+    masked = latest_artifact(root, "MaskGen", "masked_examples")
     train = read_examples(masked / "Split-train")
     pixels = []
     for example in train:
@@ -128,7 +124,7 @@ def test_transform_statistics_are_per_band_over_valid_training_pixels(olci_run) 
         pixels.append(x[valid])
     pixels = np.concatenate(pixels).astype(np.float64)
 
-    output = tft.TFTransformOutput(str(artifact_dir(root, "Transform", "transform_graph")))
+    output = tft.TFTransformOutput(str(latest_artifact(root, "Transform", "transform_graph")))
     raw = tf.constant([train[0].SerializeToString()])
     parsed = tf.io.parse_example(raw, output.raw_feature_spec())
     transformed = output.transform_features_layer()(parsed)
@@ -167,9 +163,9 @@ def test_gridded_netcdf_series_ingests_end_to_end(tmp_path: Path) -> None:
         eval_buckets=1,
     )
     run_local(config)
-    examples = artifact_dir(root, "OlciExampleGen", "examples")
+    examples = latest_artifact(root, "OlciExampleGen", "examples")
     everything = read_examples(examples / "Split-train") + read_examples(examples / "Split-eval")
     assert len(product_names(everything)) >= 4
     first = everything[0].features.feature
     assert len(first[features.REFLECTANCE].float_list.value) == 16 * 16
-    assert (artifact_dir(root, "Transform", "transform_graph") / "transform_fn").is_dir()
+    assert (latest_artifact(root, "Transform", "transform_graph") / "transform_fn").is_dir()
