@@ -13,14 +13,13 @@ figures are printed as a table and saved to `benchmarks/output/ingest.json`.
 Throughput is decoded input MB (16 float32 bands of every pixel) per second. Goal: the ingest's
 throughput is at least 0.5x the raw read's.
 
-Two extras measure where the time goes: a row with a prototype encoder (`packed_example`, the
-same tf.Example built from packed bytes) swapped in for `patch_example`, in memory; and
-`--profile`, which runs the in-memory ingest under cProfile and prints the top functions.
+`--profile` runs the in-memory ingest under cProfile and prints the top functions.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import pstats
 import subprocess
@@ -29,7 +28,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,6 +37,9 @@ from components.olci import BAND_NAMES, open_product
 from components.olci.storage import list_products
 from components.sample.products import write_sample_product
 from pipelines.environment import use_keras_3
+
+if TYPE_CHECKING:
+    pass
 
 OUTPUT = Path(__file__).resolve().parent / "output"
 CACHE = OUTPUT / "ingest"
@@ -51,7 +53,6 @@ MB = 1e6
 
 RAW = "raw read"
 IN_MEMORY, MULTI = "in_memory", "multi_processing"
-PACKED = "in_memory, packed encoder (prototype)"
 INGESTS = (IN_MEMORY, MULTI)  # the real code; the best of these is the figure
 PROFILE_RUN = "profile"
 
@@ -81,43 +82,6 @@ def read_raw(input_base: Path) -> Run:
                 raise TypeError(f"{path}: {name} decoded as {loaded[name].dtype}, not float32")
         pixels += loaded.sizes["y"] * loaded.sizes["x"]
     return Run(seconds=time.perf_counter() - start, pixels=pixels)
-
-
-def _packed(payload: bytes) -> bytes:
-    """A message whose field 1 is a packed repeated scalar holding `payload` (its wire bytes)."""
-    size, varint = len(payload), bytearray()
-    while size >= 0x80:
-        varint.append((size & 0x7F) | 0x80)
-        size >>= 7
-    varint.append(size)
-    return b"\x0a" + bytes(varint) + payload
-
-
-def packed_example(patch: Any) -> Any:
-    """`patch_example`'s tf.Example, its two big lists parsed from numpy bytes in C.
-
-    Building `FloatList(value=array)` converts a numpy scalar per value in Python; a packed
-    float list's wire form is the little-endian float32 bytes, and a packed int64 list of 0/1 is
-    one byte per value, so both parse from `tobytes()` at memory speed.
-    """
-    import tensorflow as tf
-
-    from components import features
-    from components.example_gen.encoding import _bytes, _int
-
-    reflectance = np.ascontiguousarray(patch.reflectance, dtype="<f4").tobytes()
-    valid = np.ascontiguousarray(patch.valid, dtype=np.uint8).tobytes()
-    feature = {
-        features.REFLECTANCE: tf.train.Feature(
-            float_list=tf.train.FloatList.FromString(_packed(reflectance))
-        ),
-        features.VALID: tf.train.Feature(int64_list=tf.train.Int64List.FromString(_packed(valid))),
-        features.PRODUCT: _bytes(patch.product),
-        features.TIME: _bytes(patch.time),
-        features.ROW: _int(patch.row),
-        features.COLUMN: _int(patch.column),
-    }
-    return tf.train.Example(features=tf.train.Features(feature=feature))
 
 
 def ingest_pipeline(input_base: Path, output: Path, mode: str) -> Any:
@@ -177,12 +141,6 @@ def _check_output(output: Path, counted: int) -> tuple[int, int]:
 
 def run_ingest(input_base: Path, mode: str, profile: bool = False) -> Run:
     """Build the ingest pipeline, time its run, and check what it wrote."""
-    import cProfile
-
-    if mode == PACKED:
-        from components.example_gen import encoding
-
-        encoding.patch_example = packed_example  # the DoFn imports it when it runs
     pixels = 0
     for path in list_products(str(input_base / PATTERN)):
         with open_product(path) as ds:
@@ -294,9 +252,13 @@ def print_table(summary: dict[str, object]) -> None:
     print(f"{'run':<40} {'time (s)':>9} {'patches':>8} {'patches/s':>10} {'MB/s':>8} "
           f"{'vs raw':>7} {'TFRecord MB':>12}")  # fmt: skip
     for name, run in summary["runs"].items():
-        print(f"{name:<40} {run['seconds']:>9.3f} {run['patches']:>8} "
-              f"{run['patches_per_s']:>10.1f} {run['mb_per_s']:>8.1f} {run['ratio']:>7.2f} "
-              f"{run['output_bytes'] / MB:>12.1f}")  # fmt: skip
+        if name == RAW:
+            patches = per_s = written = "-"
+        else:
+            patches, per_s = str(run["patches"]), f"{run['patches_per_s']:.1f}"
+            written = f"{run['output_bytes'] / MB:.1f}"
+        print(f"{name:<40} {run['seconds']:>9.3f} {patches:>8} {per_s:>10} "
+              f"{run['mb_per_s']:>8.1f} {run['ratio']:>7.2f} {written:>12}")  # fmt: skip
     verdict = "PASS" if summary["pass"] else "MISS"
     print(f"\ningest / raw read throughput ({summary['best']}): {summary['ratio']:.2f}x "
           f"(goal >= {summary['goal']}x) {verdict}")  # fmt: skip
@@ -314,7 +276,7 @@ def benchmark(count: int, shape: tuple[int, int], repeat: int, profile: bool) ->
     input_base = sample_products(count, shape)
     warm_page_cache(input_base)
     runs = {}
-    for kind in (RAW, *INGESTS, PACKED):
+    for kind in (RAW, *INGESTS):
         runs[kind] = measure(kind, input_base, repeat)
         print(f"  {kind}: {runs[kind].seconds:.3f} s", flush=True)
     summary = summarise(count, shape, runs)

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from components.example_gen.config import IngestConfig
+from model.config import ModelConfig
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class PipelineConfig:
         mask_kinds: weights of real, fractal, strokes and boxes shapes (None: MaskGen's default).
         mask_seed: the seed of every fixed mask.
         log_reflectance: normalise log10(reflectance) instead of reflectance.
+        model: the network and its training (None: stop after Transform).
+        train_steps: generator updates the Trainer makes.
         beam_args: Beam pipeline options for every Beam-based component.
     """
 
@@ -39,6 +42,8 @@ class PipelineConfig:
     mask_kinds: dict[str, float] | None = None
     mask_seed: int = 0
     log_reflectance: bool = False
+    model: ModelConfig | None = field(default_factory=ModelConfig)
+    train_steps: int = 1000
     beam_args: tuple[str, ...] = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
 
     def to_json(self) -> str:

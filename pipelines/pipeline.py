@@ -1,21 +1,24 @@
 """`create_pipeline`: the TFX training pipeline, the same for local and Kubeflow runs.
 
-ExampleGen -> MaskGen -> StatisticsGen -> SchemaGen -> Transform. Statistics, schema and
-Transform see MaskGen's examples, so the fixed gap masks are part of the schema.
+ExampleGen -> MaskGen -> StatisticsGen -> SchemaGen -> Transform -> Trainer. Statistics, schema
+and Transform see MaskGen's examples, so the fixed gap masks are part of the schema.
 """
 
 from __future__ import annotations
 
 from tfx.components.schema_gen.component import SchemaGen
 from tfx.components.statistics_gen.component import StatisticsGen
+from tfx.components.trainer.component import Trainer
 from tfx.components.transform.component import Transform
 from tfx.orchestration import metadata, pipeline
+from tfx.proto import trainer_pb2
 
 from components.example_gen.component import EVAL, OlciExampleGen, split_by_product
 from components.mask_gen.component import MaskGen
 from pipelines.config import PipelineConfig
 
 PREPROCESSING_FN = "components.transform.preprocessing.preprocessing_fn"
+RUN_FN = "model.trainer.run_fn"
 
 
 def create_components(config: PipelineConfig) -> list:
@@ -42,8 +45,21 @@ def create_components(config: PipelineConfig) -> list:
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN,
         custom_config={"log": config.log_reflectance},
+        materialize=False,
     )
-    return [example_gen, mask_gen, statistics_gen, schema_gen, transform]
+    components = [example_gen, mask_gen, statistics_gen, schema_gen, transform]
+    if config.model is None:
+        return components
+    trainer = Trainer(
+        run_fn=RUN_FN,
+        examples=examples,  # transformed on the fly by the Transform graph
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        train_args=trainer_pb2.TrainArgs(num_steps=config.train_steps),
+        eval_args=trainer_pb2.EvalArgs(num_steps=None),
+        custom_config={"model": config.model.to_dict(), "log_reflectance": config.log_reflectance},
+    )
+    return [*components, trainer]
 
 
 def create_pipeline(config: PipelineConfig, *, local: bool = True) -> pipeline.Pipeline:

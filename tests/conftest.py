@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,52 @@ def _upload_folder(client, bucket: str, folder: Path, prefix: str) -> str:
 def upload_folder():
     """upload_folder(client, bucket, folder, prefix) -> gs://bucket/prefix/<folder name>."""
     return _upload_folder
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """A finished local pipeline run on tiny products (see `olci_run`)."""
+
+    root: Path  # the pipeline root
+    base: Path  # the archive: span-1/ and span-2/ of products
+    corrupt: Path  # a product of span 2 with a truncated band file
+    patch: int  # patch size
+
+
+@pytest.fixture(scope="session")
+def olci_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+    """The whole pipeline on LocalDagRunner over two spans of tiny products, run once."""
+    from components.example_gen.config import IngestConfig
+    from model.config import ModelConfig
+    from pipelines.config import PipelineConfig
+    from pipelines.local_runner import run_local
+
+    base = tmp_path_factory.mktemp("archive")
+    for span, seeds in ((1, (11,)), (2, (21, 22, 23, 24, 25, 26))):
+        for seed in seeds:
+            write_sample_product(base / f"span-{span}", (64, 64), seed, cloud_fraction=0.25)
+    good = next((base / "span-2").iterdir())
+    corrupt = base / "span-2" / good.name.replace("_MAR_", "_LN1_")
+    shutil.copytree(good, corrupt)
+    band = corrupt / "Oa07_reflectance.nc"
+    band.write_bytes(band.read_bytes()[:2000])
+
+    root = tmp_path_factory.mktemp("pipeline")
+    patch = 16
+    run_local(
+        PipelineConfig(
+            pipeline_name="s3inpaint-test",
+            pipeline_root=str(root),
+            metadata_path=str(root / "metadata.sqlite"),
+            input_base=str(base),
+            input_pattern="span-{SPAN}/*",
+            ingest=IngestConfig(patch_size=patch, min_valid=0.99),
+            eval_buckets=2,
+            train_buckets=3,
+            model=ModelConfig(
+                width=4, discriminator_width=4, batch_size=4, checkpoint_every=2, log_every=1
+            ),
+            train_steps=3,
+        )
+    )
+    return PipelineRun(root, base, corrupt, patch)

@@ -1,9 +1,8 @@
-"""End to end on LocalDagRunner: ExampleGen, MaskGen, StatisticsGen, SchemaGen, Transform."""
+"""End to end on LocalDagRunner: ExampleGen, MaskGen, statistics, schema, Transform, Trainer."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,15 +10,10 @@ import pytest
 
 from components import features
 from components.example_gen.config import IngestConfig
-from components.sample.products import write_sample_product
 from pipelines.config import PipelineConfig
 from pipelines.outputs import latest_artifact
 
 pytestmark = pytest.mark.slow
-
-PATCH = 16
-SPAN_1_SEEDS = (11,)
-SPAN_2_SEEDS = (21, 22, 23, 24, 25, 26)
 
 
 def read_examples(split_dir: Path) -> list:
@@ -34,38 +28,8 @@ def product_names(examples: list) -> set[str]:
     return {e.features.feature[features.PRODUCT].bytes_list.value[0].decode() for e in examples}
 
 
-@pytest.fixture(scope="module")
-def olci_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    from pipelines.local_runner import run_local
-
-    base = tmp_path_factory.mktemp("archive")
-    for span, seeds in ((1, SPAN_1_SEEDS), (2, SPAN_2_SEEDS)):
-        for seed in seeds:
-            write_sample_product(base / f"span-{span}", (64, 64), seed, cloud_fraction=0.25)
-    # A corrupt product in the latest span: a band file cut in half.
-    good = next((base / "span-2").iterdir())
-    corrupt = base / "span-2" / good.name.replace("_MAR_", "_LN1_")
-    shutil.copytree(good, corrupt)
-    band = corrupt / "Oa07_reflectance.nc"
-    band.write_bytes(band.read_bytes()[:2000])
-
-    root = tmp_path_factory.mktemp("pipeline")
-    config = PipelineConfig(
-        pipeline_name="s3inpaint-test",
-        pipeline_root=str(root),
-        metadata_path=str(root / "metadata.sqlite"),
-        input_base=str(base),
-        input_pattern="span-{SPAN}/*",
-        ingest=IngestConfig(patch_size=PATCH, min_valid=0.99),
-        eval_buckets=2,
-        train_buckets=3,
-    )
-    run_local(config)
-    return root, corrupt, base
-
-
 def test_latest_span_is_read_and_split_by_product(olci_run) -> None:
-    root, corrupt, base = olci_run
+    root, corrupt, base, patch = olci_run.root, olci_run.corrupt, olci_run.base, olci_run.patch
     examples = latest_artifact(root, "OlciExampleGen", "examples")
     train = read_examples(examples / "Split-train")
     evaluation = read_examples(examples / "Split-eval")
@@ -78,12 +42,12 @@ def test_latest_span_is_read_and_split_by_product(olci_run) -> None:
     assert len(span_2) - 2 <= len(train_products | eval_products)
     assert train_products | eval_products <= span_2
     example = train[0].features.feature
-    assert len(example[features.REFLECTANCE].float_list.value) == PATCH * PATCH * 16
-    assert sum(example[features.VALID].int64_list.value) >= 0.99 * PATCH * PATCH
+    assert len(example[features.REFLECTANCE].float_list.value) == patch * patch * 16
+    assert sum(example[features.VALID].int64_list.value) >= 0.99 * patch * patch
 
 
 def test_corrupt_product_is_reported_and_the_run_goes_on(olci_run) -> None:
-    root, corrupt, _ = olci_run
+    root, corrupt = olci_run.root, olci_run.corrupt
     examples = latest_artifact(root, "OlciExampleGen", "examples")
     lines = (examples / "bad_products.jsonl").read_text().splitlines()
     (report,) = [json.loads(line) for line in lines]
@@ -92,10 +56,10 @@ def test_corrupt_product_is_reported_and_the_run_goes_on(olci_run) -> None:
 
 
 def test_mask_library_and_fixed_masks(olci_run) -> None:
-    root, _, _ = olci_run
+    root, patch = olci_run.root, olci_run.patch
     library = latest_artifact(root, "MaskGen", "mask_library")
     summary = json.loads((library / "summary.json").read_text())
-    assert summary["real_shapes"] > 0 and summary["patch_size"] == PATCH
+    assert summary["real_shapes"] > 0 and summary["patch_size"] == patch
     assert (library / "masks.png").read_bytes()[:4] == b"\x89PNG"
     masked = latest_artifact(root, "MaskGen", "masked_examples")
     evaluation = read_examples(masked / "Split-eval")
@@ -103,7 +67,7 @@ def test_mask_library_and_fixed_masks(olci_run) -> None:
     for example in evaluation:
         f = example.features.feature
         gap = np.array(f[features.GAP].int64_list.value)
-        assert gap.size == PATCH * PATCH
+        assert gap.size == patch * patch
         assert f[features.GAP_COVERAGE].float_list.value[0] == pytest.approx(gap.mean())
         coverages.append(gap.mean())
     assert min(coverages) >= 0.05 and max(coverages) <= 0.75
@@ -113,7 +77,7 @@ def test_transform_statistics_are_per_band_over_valid_training_pixels(olci_run) 
     import tensorflow as tf
     import tensorflow_transform as tft
 
-    root, _, _ = olci_run
+    root, patch = olci_run.root, olci_run.patch
     masked = latest_artifact(root, "MaskGen", "masked_examples")
     train = read_examples(masked / "Split-train")
     pixels = []
@@ -131,8 +95,8 @@ def test_transform_statistics_are_per_band_over_valid_training_pixels(olci_run) 
     np.testing.assert_allclose(transformed["band_mean"][0], pixels.mean(0), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(transformed["band_std"][0], pixels.std(0), rtol=1e-5, atol=1e-7)
     normalised = transformed[features.REFLECTANCE].numpy()[0]
-    assert normalised.shape == (PATCH, PATCH, 16)
-    assert transformed[features.GAP].shape[1:] == (PATCH, PATCH, 1)
+    assert normalised.shape == (patch, patch, 16)
+    assert transformed[features.GAP].shape[1:] == (patch, patch, 1)
 
 
 def test_gridded_netcdf_series_ingests_end_to_end(tmp_path: Path) -> None:
@@ -161,6 +125,7 @@ def test_gridded_netcdf_series_ingests_end_to_end(tmp_path: Path) -> None:
         mask_kinds={"fractal": 1.0, "boxes": 1.0},
         train_buckets=1,
         eval_buckets=1,
+        model=None,
     )
     run_local(config)
     examples = latest_artifact(root, "OlciExampleGen", "examples")
@@ -169,3 +134,27 @@ def test_gridded_netcdf_series_ingests_end_to_end(tmp_path: Path) -> None:
     first = everything[0].features.feature
     assert len(first[features.REFLECTANCE].float_list.value) == 16 * 16
     assert (latest_artifact(root, "Transform", "transform_graph") / "transform_fn").is_dir()
+
+
+def test_trainer_exports_a_serving_model(olci_run) -> None:
+    from model.export import load_serving
+
+    root = olci_run.root
+    model_dir = latest_artifact(root, "Trainer", "model") / "Format-Serving"
+    metadata = json.loads((model_dir / "s3inpaint_model.json").read_text())
+    assert metadata["steps"] == 3 and metadata["kind"] == "cmunet"
+    assert set(metadata["eval"]) == {"l1_gap", "l1_observed"}
+    serve = load_serving(str(model_dir))
+    rng = np.random.default_rng(0)
+    tile = rng.uniform(0.0, 0.05, (2, 24, 32, 16)).astype(np.float32)
+    gap = np.zeros((2, 24, 32, 1), np.float32)
+    gap[:, 8:16, 8:24] = 1.0
+    filled = serve(reflectance=tile, gap=gap)["filled"].numpy()
+    observed = np.broadcast_to(gap == 0, tile.shape)
+    np.testing.assert_array_equal(filled[observed], tile[observed])
+    assert np.isfinite(filled).all()
+    run_dir = latest_artifact(root, "Trainer", "model_run")
+    assert sorted(p.name for p in (run_dir / "checkpoints").glob("ckpt-*.index")) == [
+        "ckpt-2.index",
+        "ckpt-3.index",
+    ]

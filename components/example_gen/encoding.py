@@ -9,15 +9,36 @@ from components import features
 from components.example_gen.patches import Patch
 
 
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def float_list(values: np.ndarray) -> tf.train.FloatList:
+    """A FloatList from an array, parsed from its packed wire bytes.
+
+    Field 1 of FloatList is packed little-endian float32, so the array's own bytes are the
+    payload: about 20x faster than passing 262,144 Python floats one at a time.
+    """
+    payload = np.ascontiguousarray(values, dtype="<f4").tobytes()
+    return tf.train.FloatList.FromString(b"\x0a" + _varint(len(payload)) + payload)
+
+
+def flag_list(values: np.ndarray) -> tf.train.Int64List:
+    """An Int64List of 0/1 flags from a boolean array (packed varints of one byte each)."""
+    payload = np.ascontiguousarray(values, dtype=bool).astype(np.uint8).tobytes()
+    return tf.train.Int64List.FromString(b"\x0a" + _varint(len(payload)) + payload)
+
+
 def patch_example(patch: Patch) -> tf.train.Example:
     """The tf.Example of a patch: reflectance, valid mask, product, time, row, column."""
     feature = {
-        features.REFLECTANCE: tf.train.Feature(
-            float_list=tf.train.FloatList(value=patch.reflectance.reshape(-1))
-        ),
-        features.VALID: tf.train.Feature(
-            int64_list=tf.train.Int64List(value=patch.valid.reshape(-1).astype(np.int64))
-        ),
+        features.REFLECTANCE: tf.train.Feature(float_list=float_list(patch.reflectance)),
+        features.VALID: tf.train.Feature(int64_list=flag_list(patch.valid)),
         features.PRODUCT: _bytes(patch.product),
         features.TIME: _bytes(patch.time),
         features.ROW: _int(patch.row),

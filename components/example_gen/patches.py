@@ -44,9 +44,10 @@ def extract_patches(
 ) -> Iterator[Patch]:
     """Patches of `scene` on a grid whose valid share is at least `min_valid`.
 
-    The scene is read one row of patches at a time, so a full OLCI scene never sits in memory
-    decoded whole. Invalid pixels inside a kept patch are set to 0 in `reflectance` (their
-    `valid` is False), so no NaN reaches the statistics.
+    The `valid` mask is read once; the bands one row of patches at a time, and only rows that
+    hold a patch, so a full OLCI scene never sits in memory decoded whole. Invalid pixels
+    inside a kept patch are set to 0 in `reflectance` (their `valid` is False), so no NaN
+    reaches the statistics.
 
     Args:
         scene: a Dataset with dims (y, x), the `bands` variables and a boolean `valid`, and
@@ -69,12 +70,13 @@ def extract_patches(
     rows = grid_offsets(scene.sizes["y"], size, stride)
     columns = grid_offsets(scene.sizes["x"], size, stride)
     needed = int(np.ceil(min_valid * size * size))
+    valid_scene = np.asarray(scene["valid"].values, dtype=bool)
     for row in rows:
-        strip = scene[[*bands, "valid"]].isel(y=slice(row, row + size))
-        valid_strip = np.asarray(strip["valid"].values, dtype=bool)
+        valid_strip = valid_scene[row : row + size]
         keep = [c for c in columns if valid_strip[:, c : c + size].sum() >= needed]
         if not keep:
             continue
+        strip = scene[list(bands)].isel(y=slice(row, row + size))
         data = np.stack([np.asarray(strip[b].values, dtype=np.float32) for b in bands], -1)
         for column in keep:
             valid = valid_strip[:, column : column + size].copy()

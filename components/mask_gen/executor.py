@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 EXAMPLES, MASK_LIBRARY, MASKED_EXAMPLES = "examples", "mask_library", "masked_examples"
 COVERAGE, KINDS, SEED = "coverage", "kinds", "seed"
 LIBRARY_FILE, SUMMARY_FILE, PREVIEW_FILE = "masks.npz", "summary.json", "masks.png"
+# The library also travels with the masked examples, where the Trainer (whose inputs TFX fixes)
+# finds it to draw fresh training masks.
+EXAMPLES_LIBRARY_FILE = "mask_library.npz"
 NAMESPACE = "MaskGen"
 
 
@@ -99,8 +102,12 @@ class Executor(base_beam_executor.BaseBeamExecutor):
 
         library = read_harvested(examples.uri, size)
         library_bytes = library.to_bytes()
-        with FileSystems.create(FileSystems.join(library_artifact.uri, LIBRARY_FILE)) as f:
-            f.write(library_bytes)
+        for path in (
+            FileSystems.join(library_artifact.uri, LIBRARY_FILE),
+            FileSystems.join(masked.uri, EXAMPLES_LIBRARY_FILE),
+        ):
+            with FileSystems.create(path) as f:
+                f.write(library_bytes)
         sampler = MaskSampler(library=library, **sampler_args)
         summary = {
             "real_shapes": len(library),

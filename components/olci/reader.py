@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import h5netcdf
+import h5py
 import numpy as np
 import xarray as xr
 from xarray.backends import BackendArray, CachingFileManager
@@ -118,9 +119,20 @@ class _LazyVariable(BackendArray):
 
 @dataclass
 class _File:
+    """An open NetCDF-4 file: h5netcdf for its metadata, h5py for data reads.
+
+    h5py reads windows directly; h5netcdf's per-read dimension bookkeeping costs more than the
+    read itself for a strip of a patch row.
+    """
+
     path: Path
     manager: CachingFileManager
     handle: Any
+    data: CachingFileManager
+
+    def close(self) -> None:
+        self.manager.close()
+        self.data.close()
 
 
 def _open_file(path: Path) -> _File:
@@ -132,7 +144,7 @@ def _open_file(path: Path) -> _File:
     except (OSError, ValueError) as err:
         manager.close()
         raise CorruptFileError(path, f"not a readable NetCDF-4 file ({err})") from None
-    return _File(path, manager, handle)
+    return _File(path, manager, handle, CachingFileManager(h5py.File, str(path), mode="r"))
 
 
 def _variable(f: _File, name: str, dims: tuple[str, ...]) -> Any:
@@ -160,7 +172,7 @@ def _decoder_for(attrs: dict[str, Any]) -> _Scaled:
 
 
 def _lazy(f: _File, name: str, var: Any, dtype, decode) -> xr.Variable:
-    array = _LazyVariable(f.manager, name, var.shape, dtype, decode)
+    array = _LazyVariable(f.data, name, var.shape, dtype, decode)
     return xr.Variable(("y", "x"), indexing.LazilyIndexedArray(array))
 
 
@@ -241,13 +253,13 @@ def open_product(
         ds = _open_folder(local, files, reflectance)
     except BaseException:
         for f in files:
-            f.manager.close()
+            f.close()
         local.cleanup()
         raise
 
     def close() -> None:
         for f in files:
-            f.manager.close()
+            f.close()
         local.cleanup()
 
     ds.set_close(close)

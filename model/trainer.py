@@ -1,0 +1,255 @@
+"""The TFX Trainer's run_fn (by import path: `model.trainer.run_fn`).
+
+Trains the generator (and discriminator) under MirroredStrategy on every visible GPU (the CPU
+when there is none), drawing a fresh gap mask for every training example from the mask library
+MaskGen stored with its examples; checkpoints generator, discriminator and both optimisers every
+`checkpoint_every` steps and resumes from the last checkpoint after a kill; warm-starts from the
+Trainer's `base_model`; writes TensorBoard scalars and image grids; evaluates on the fixed eval
+masks; exports the serving SavedModel with the resolved configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from model.config import ModelConfig
+
+log = logging.getLogger(__name__)
+
+CHECKPOINTS = "checkpoints"
+CONFIG_FILE = "model_config.json"
+IMAGE_EVERY_LOGS = 10
+
+
+def _strategy(config: ModelConfig) -> tf.distribute.Strategy:
+    if config.devices:
+        return tf.distribute.MirroredStrategy(devices=list(config.devices))
+    gpus = tf.config.list_logical_devices("GPU")
+    return tf.distribute.MirroredStrategy(devices=[d.name for d in gpus] or ["/cpu:0"])
+
+
+def _mask_library(train_files: list[str]):
+    """The mask library MaskGen stored beside its examples (`<examples>/mask_library.npz`)."""
+    from components.mask_gen.executor import EXAMPLES_LIBRARY_FILE
+    from components.masks import MaskLibrary
+
+    parts = train_files[0].split("/")
+    splits = [i for i, part in enumerate(parts) if part.startswith("Split-")]
+    if not splits:
+        raise ValueError(f"{train_files[0]}: not inside a Split-* folder of an Examples artifact")
+    path = "/".join([*parts[: splits[-1]], EXAMPLES_LIBRARY_FILE])
+    with tf.io.gfile.GFile(path, "rb") as f:
+        return MaskLibrary.from_bytes(f.read())
+
+
+def _band_statistics(tft_output) -> tuple[np.ndarray, np.ndarray]:
+    """The Transform's per-band mean and std (its analyzers' results)."""
+    from components.transform.preprocessing import BAND_MEAN, BAND_STD
+
+    spec = tft_output.raw_feature_spec()
+    raw = {}
+    for name, feature in spec.items():
+        shape = [1, *feature.shape]
+        raw[name] = tf.zeros(shape, feature.dtype) if feature.dtype != tf.string else tf.fill(
+            shape, ""
+        )  # fmt: skip
+    transformed = tft_output.transform_features_layer()(raw)
+    return transformed[BAND_MEAN][0].numpy(), transformed[BAND_STD][0].numpy()
+
+
+def _image_grid(batch, outputs, mean, std, log_scale: bool, bands: tuple[int, int, int]):
+    """(observed, gap, filled, truth) true-colour rows for TensorBoard, 0..1."""
+    from components.transform.normalise import denormalise
+
+    def rgb(z):
+        x = denormalise(tf.gather(z, bands, axis=-1), tf.gather(mean, bands),
+                        tf.gather(std, bands), log_scale)  # fmt: skip
+        top = tf.reduce_max(x) + 1e-6
+        return tf.clip_by_value(x / top, 0.0, 1.0)
+
+    truth, gap = batch["reflectance"], batch["gap"]
+    observed = rgb(truth) * (1.0 - gap)
+    gap_rgb = tf.tile(gap, [1, 1, 1, 3])
+    return tf.concat([observed, gap_rgb, rgb(outputs[-1]), rgb(truth)], axis=2)
+
+
+def _evaluate(model, dataset) -> dict[str, float]:
+    """Mean absolute error (normalised units) inside the fixed gaps and on observed pixels."""
+    from model.gan import model_inputs
+
+    sums = {"l1_gap": 0.0, "l1_observed": 0.0}
+    counts = {"l1_gap": 0.0, "l1_observed": 0.0}
+    for batch in dataset:
+        truth, gap_input, fill = model_inputs(batch)
+        filled = model.fill(gap_input, fill)[-1]
+        error = tf.reduce_mean(tf.abs(filled - truth), axis=-1, keepdims=True)
+        for key, weight in (
+            ("l1_gap", batch["gap"] * batch["valid"]),
+            ("l1_observed", (1.0 - batch["gap"]) * batch["valid"]),
+        ):
+            sums[key] += float(tf.reduce_sum(error * weight))
+            counts[key] += float(tf.reduce_sum(weight))
+    return {k: sums[k] / max(counts[k], 1.0) for k in sums}
+
+
+def train(
+    config: ModelConfig,
+    train_files: list[str],
+    eval_files: list[str],
+    transform_output: str,
+    run_dir: str,
+    serving_dir: str,
+    steps: int,
+    log_reflectance: bool = False,
+    base_model: str | None = None,
+) -> dict[str, Any]:
+    """Train, evaluate and export; returns the evaluation metrics. See the module docstring."""
+    import tensorflow_transform as tft
+
+    from components.masks import MaskSampler
+    from model.data import evaluation_dataset, training_dataset, transformed_examples
+    from model.export import (
+        DISCRIMINATOR_WEIGHTS,
+        GENERATOR_WEIGHTS,
+        WEIGHTS_DIR,
+        export_model,
+        load_weights,
+    )
+    from model.gan import InpaintingGAN, build_networks
+
+    if config.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    keras.utils.set_random_seed(config.seed)
+    tft_output = tft.TFTransformOutput(transform_output)
+    mean, std = _band_statistics(tft_output)
+    bands = int(mean.shape[0])
+    library = _mask_library(train_files)
+    sampler = MaskSampler(
+        size=library.size,
+        coverage=config.mask_coverage,
+        library=library,
+        **({"kinds": config.mask_kinds} if config.mask_kinds else {}),
+    )
+
+    strategy = _strategy(config)
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise ValueError(f"batch_size {config.batch_size} is not divisible by {replicas} replicas")
+    train_data = training_dataset(
+        transformed_examples(train_files, tft_output), sampler, config.batch_size, config.seed
+    )
+    distributed = iter(strategy.experimental_distribute_dataset(train_data))
+
+    with strategy.scope():
+        generator, discriminator = build_networks(config, bands)
+        perceptual = None
+        if config.weights.perceptual or config.weights.style:
+            from components.transform.normalise import denormalise
+            from model.perceptual import PerceptualLoss
+
+            perceptual = PerceptualLoss.from_file(
+                config.vgg_weights,
+                band_indices=config.true_colour_bands,
+                denormalise=lambda z: denormalise(z, mean, std, log_reflectance),
+            )
+        model = InpaintingGAN(generator, discriminator, config, replicas, perceptual)
+
+        def adam(lr: float) -> keras.optimizers.Optimizer:
+            optimizer = keras.optimizers.Adam(lr, beta_1=config.beta_1, beta_2=config.beta_2)
+            if config.mixed_precision:
+                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+            return optimizer
+
+        model.set_optimizers(adam(config.generator_lr), adam(config.discriminator_lr))
+        step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        tracked = {"step": step, "generator": generator, "g_optimizer": model.g_optimizer}
+        if discriminator is not None:
+            tracked.update(discriminator=discriminator, d_optimizer=model.d_optimizer)
+        checkpoint = tf.train.Checkpoint(**tracked)
+
+    manager = tf.train.CheckpointManager(
+        checkpoint, os.path.join(run_dir, CHECKPOINTS), max_to_keep=3
+    )
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint)
+        log.info("resumed from %s at step %d", manager.latest_checkpoint, int(step.numpy()))
+    elif base_model:
+        weights = os.path.join(base_model, WEIGHTS_DIR)
+        load_weights(generator, os.path.join(weights, GENERATOR_WEIGHTS))
+        if discriminator is not None and tf.io.gfile.exists(
+            os.path.join(weights, DISCRIMINATOR_WEIGHTS)
+        ):
+            load_weights(discriminator, os.path.join(weights, DISCRIMINATOR_WEIGHTS))
+        log.info("warm start from %s", base_model)
+
+    @tf.function
+    def distributed_step(batch):
+        results = strategy.run(model.train_step, args=(batch,))
+        return {
+            k: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in results.items()
+        }
+
+    writer = tf.summary.create_file_writer(os.path.join(run_dir, "logs"))
+    with writer.as_default():
+        while int(step.numpy()) < steps:
+            results = distributed_step(next(distributed))
+            step.assign_add(1)
+            current = int(step.numpy())
+            if current % config.log_every == 0 or current == steps:
+                for name, value in results.items():
+                    tf.summary.scalar(name, value, step=current)
+                log.info(
+                    "step %d: %s", current, {k: round(float(v), 5) for k, v in results.items()}
+                )
+            if current % (config.log_every * IMAGE_EVERY_LOGS) == 0 or current == steps:
+                batch = next(iter(train_data))
+                from model.gan import model_inputs
+
+                _, gap_input, fill = model_inputs(batch)
+                outputs = model.fill(gap_input, fill)
+                grid = _image_grid(batch, outputs, mean, std, log_reflectance,
+                                   config.true_colour_bands)  # fmt: skip
+                tf.summary.image(
+                    "observed | gap | filled | truth", grid, step=current, max_outputs=4
+                )
+            if current % config.checkpoint_every == 0 or current == steps:
+                manager.save(checkpoint_number=current)
+
+        eval_data = evaluation_dataset(
+            transformed_examples(eval_files, tft_output), config.batch_size
+        )
+        metrics = _evaluate(model, eval_data)
+        for name, value in metrics.items():
+            tf.summary.scalar(f"eval/{name}", value, step=int(step.numpy()))
+
+    metadata = {"kind": config.kind, "steps": int(step.numpy()), "eval": metrics,
+                "log_reflectance": log_reflectance, "config": config.to_dict()}  # fmt: skip
+    export_model(serving_dir, generator, discriminator, mean, std, log_reflectance, metadata)
+    with tf.io.gfile.GFile(os.path.join(serving_dir, CONFIG_FILE), "w") as f:
+        f.write(config.to_json())
+    return metrics
+
+
+def run_fn(fn_args) -> None:
+    """TFX Trainer entry point: custom_config {"model": ModelConfig dict, "log_reflectance"}."""
+    custom = fn_args.custom_config or {}
+    config = ModelConfig.from_dict(custom.get("model", {}))
+    metrics = train(
+        config,
+        train_files=fn_args.train_files,
+        eval_files=fn_args.eval_files,
+        transform_output=fn_args.transform_output,
+        run_dir=fn_args.model_run_dir,
+        serving_dir=fn_args.serving_model_dir,
+        steps=int(fn_args.train_steps),
+        log_reflectance=bool(custom.get("log_reflectance", False)),
+        base_model=fn_args.base_model,
+    )
+    log.info("evaluation: %s", json.dumps(metrics))

@@ -1,0 +1,248 @@
+"""Layers and networks of the inpainting model: shapes, gating, compositing, serialisation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow  # TensorFlow
+
+BANDS, WIDTH = 4, 4
+
+
+def inputs(size: int, seed: int = 0, batch: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised reflectance with gaps zeroed, and a random gap."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(batch, size, size, BANDS)).astype(np.float32)
+    gap = (rng.random((batch, size, size, 1)) < 0.4).astype(np.float32)
+    return x * (1.0 - gap), gap
+
+
+def as_list(outputs) -> list:
+    return list(outputs) if isinstance(outputs, list | tuple) else [outputs]
+
+
+@pytest.fixture(scope="module")
+def cmunet():
+    from model.networks import build_cmunet_generator
+
+    return build_cmunet_generator(BANDS, WIDTH)
+
+
+@pytest.fixture(scope="module")
+def unet():
+    from model.networks import build_unet_generator
+
+    return build_unet_generator(BANDS, WIDTH)
+
+
+def test_cmunet_gives_coarse_and_refined_outputs_of_the_input_shape(cmunet) -> None:
+    x, gap = inputs(32)
+    coarse, refined = cmunet([x, gap])
+    assert coarse.shape == refined.shape == (2, 32, 32, BANDS)
+    assert coarse.dtype == refined.dtype == "float32"
+    assert np.all(np.isfinite(refined.numpy()))
+
+
+@pytest.mark.parametrize("size", [32, 48])
+def test_unet_output_shape(unet, size: int) -> None:
+    x, gap = inputs(size)
+    assert unet([x, gap]).shape == (2, size, size, BANDS)
+
+
+@pytest.mark.parametrize("spectral_norm", [True, False])
+def test_discriminator_gives_one_logit_per_patch(spectral_norm: bool) -> None:
+    from model.networks import build_patch_discriminator
+
+    d = build_patch_discriminator(BANDS, WIDTH, spectral_norm=spectral_norm)
+    x, gap = inputs(32)
+    for training in (False, True):
+        logits = d([x, gap], training=training)
+        assert logits.shape == (2, 2, 2, 1) and logits.dtype == "float32"
+    assert d([*inputs(48)]).shape == (2, 3, 3, 1)
+    wrapped = [layer for layer in d.layers if "SpectralNormalization" in type(layer).__name__]
+    assert len(wrapped) == (5 if spectral_norm else 0)
+
+
+@pytest.mark.parametrize("kind", ["cmunet", "unet"])
+def test_generators_keep_observed_pixels_bit_exact(kind: str, cmunet, unet) -> None:
+    x, gap = inputs(32, seed=3)
+    observed = gap[..., 0] == 0
+    for output in as_list((cmunet if kind == "cmunet" else unet)([x, gap])):
+        output = output.numpy()
+        np.testing.assert_array_equal(output[observed], x[observed])
+        assert not np.allclose(output[~observed], 0.0)  # gaps are filled, not left zero
+
+
+def test_composite_is_bit_exact_outside_the_gap_and_takes_the_prediction_inside() -> None:
+    from model.layers import composite
+
+    rng = np.random.default_rng(1)
+    pred, observed = rng.normal(size=(2, 2, 8, 8, 3)).astype(np.float32)
+    gap = (rng.random((2, 8, 8, 1)) < 0.5).astype(np.float32)
+    out = composite(pred, observed, gap).numpy()
+    inside = np.broadcast_to(gap == 1, out.shape)
+    np.testing.assert_array_equal(out[~inside], observed[~inside])
+    np.testing.assert_array_equal(out[inside], pred[inside])
+
+
+def test_composite_casts_a_half_precision_prediction_to_the_observed_dtype() -> None:
+    from model.layers import composite
+
+    observed = np.full((1, 2, 2, 1), 0.1, np.float32)  # not representable in float16
+    gap = np.array([1.0, 0.0, 0.0, 1.0], np.float32).reshape(1, 2, 2, 1)
+    out = composite(np.ones((1, 2, 2, 1), np.float16), observed, gap).numpy()
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.ravel(), np.float32([1.0, 0.1, 0.1, 1.0]))
+
+
+def test_gated_conv_is_activation_of_features_times_sigmoid_of_gate() -> None:
+    import tensorflow as tf
+
+    from model.layers import GatedConv2D
+
+    x = np.random.default_rng(2).normal(size=(1, 8, 8, 3)).astype(np.float32)
+    for activation, act in (("elu", tf.nn.elu), (None, tf.identity)):
+        layer = GatedConv2D(5, 3, dilation_rate=2, activation=activation)
+        out = layer(x).numpy()
+        kernel, bias = (w.numpy() for w in layer.conv.weights)
+        assert kernel.shape == (3, 3, 3, 10)
+        conv = tf.nn.conv2d(x, kernel, 1, "SAME", dilations=2) + bias
+        expected = act(conv[..., :5]) * tf.sigmoid(conv[..., 5:])
+        np.testing.assert_allclose(out, expected.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_strided_gated_conv_and_gated_deconv_shapes() -> None:
+    from model.layers import GatedConv2D, GatedDeconv2D
+
+    x = np.zeros((2, 16, 16, 3), np.float32)
+    down = GatedConv2D(6, strides=2)
+    assert down(x).shape == (2, 8, 8, 6)
+    assert down.compute_output_shape((None, 16, 16, 3)) == (None, 8, 8, 6)
+    up = GatedDeconv2D(5)
+    assert up(x).shape == (2, 32, 32, 5)
+    assert up.compute_output_shape((None, 16, 16, 3)) == (None, 32, 32, 5)
+
+
+def test_self_attention_starts_as_identity_and_mixes_positions_once_gamma_is_set() -> None:
+    from model.layers import SelfAttention
+
+    x = np.random.default_rng(4).normal(size=(2, 4, 6, 16)).astype(np.float32)
+    layer = SelfAttention()
+    np.testing.assert_array_equal(layer(x).numpy(), x)
+    assert float(layer.gamma.numpy()) == 0.0
+    assert layer.query.filters == layer.key.filters == 2 and layer.value.filters == 16
+    layer.gamma.assign(1.0)
+    out = layer(x).numpy()
+    assert out.shape == x.shape and not np.allclose(out, x)
+    # Attention mixes positions: changing one pixel changes the output everywhere.
+    moved = x.copy()
+    moved[:, 0, 0] += 5.0
+    changed = np.abs(layer(moved).numpy() - out).max(axis=-1)
+    assert np.all(changed[:, 1:, 1:] > 0)
+
+
+def layer_cases():
+    from model.layers import (
+        Composite,
+        GatedConv2D,
+        GatedDeconv2D,
+        SelfAttention,
+        StrideCheck,
+    )
+
+    return [
+        (GatedConv2D(6, 5, strides=2, activation=None, name="g"), 1),
+        (GatedConv2D(6, 3, dilation_rate=4, activation="relu"), 1),
+        (GatedDeconv2D(3, 5, activation="elu"), 1),
+        (SelfAttention(name="attention"), 1),
+        (StrideCheck(8), 1),
+        (Composite(), 3),
+    ]
+
+
+def test_custom_layers_round_trip_through_their_config() -> None:
+    import keras
+
+    rng = np.random.default_rng(5)
+    for layer, arity in layer_cases():
+        x = [rng.normal(size=(1, 16, 16, 8)).astype(np.float32) for _ in range(arity)]
+        out = layer(*x)
+        if hasattr(layer, "gamma"):
+            layer.gamma.assign(0.5)
+            out = layer(*x)
+        config = keras.saving.serialize_keras_object(layer)
+        clone = keras.saving.deserialize_keras_object(config)
+        assert type(clone) is type(layer) and clone.get_config() == layer.get_config()
+        clone(*x)
+        clone.set_weights(layer.get_weights())
+        np.testing.assert_array_equal(clone(*x).numpy(), out.numpy())
+
+
+@pytest.mark.parametrize("kind", ["cmunet", "unet"])
+def test_generators_round_trip_through_keras_files(kind: str, cmunet, unet, tmp_path) -> None:
+    import keras
+
+    model = cmunet if kind == "cmunet" else unet
+    model.save(tmp_path / "g.keras")
+    loaded = keras.models.load_model(tmp_path / "g.keras")
+    x, gap = inputs(16, seed=6)
+    for a, b in zip(as_list(model([x, gap])), as_list(loaded([x, gap])), strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize(("kind", "stride"), [("cmunet", 8), ("unet", 16)])
+def test_sizes_that_are_not_a_multiple_of_the_stride_are_an_error(
+    kind: str, stride: int, cmunet, unet
+) -> None:
+    import tensorflow as tf
+
+    from model.networks import STRIDE_CMUNET, STRIDE_UNET
+
+    assert {"cmunet": STRIDE_CMUNET, "unet": STRIDE_UNET}[kind] == stride
+    model = cmunet if kind == "cmunet" else unet
+    x, gap = inputs(stride + 4)
+    with pytest.raises(ValueError, match=f"multiples of {stride}, got {stride + 4} x"):
+        model([x, gap])
+    # Shapes known only at run time (a serving signature): a graph assertion.
+    serve = tf.function(
+        lambda x, gap: model([x, gap]),
+        input_signature=[
+            tf.TensorSpec([None, None, None, BANDS], tf.float32),
+            tf.TensorSpec([None, None, None, 1], tf.float32),
+        ],
+    )
+    with pytest.raises(tf.errors.InvalidArgumentError, match=f"multiples of {stride}"):
+        serve(x, gap)
+    x, gap = inputs(2 * stride)
+    assert as_list(serve(x, gap))[-1].shape == (2, 2 * stride, 2 * stride, BANDS)
+
+
+def test_unet_stride_follows_its_depth() -> None:
+    from model.networks import build_unet_generator
+
+    model = build_unet_generator(BANDS, WIDTH, depth=2)
+    x, gap = inputs(12)
+    with pytest.raises(ValueError, match="multiples of 4"):
+        model([*inputs(10)])
+    assert model([x, gap]).shape == (2, 12, 12, BANDS)
+    with pytest.raises(ValueError, match="depth 0"):
+        build_unet_generator(BANDS, WIDTH, depth=0)
+
+
+def test_mixed_precision_generators_output_float32_and_composite_exactly() -> None:
+    import keras
+
+    from model.networks import build_cmunet_generator
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        model = build_cmunet_generator(BANDS, WIDTH)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    x, gap = inputs(16, seed=7)
+    observed = gap[..., 0] == 0
+    for output in model([x, gap]):
+        assert output.dtype == "float32"
+        np.testing.assert_array_equal(output.numpy()[observed], x[observed])

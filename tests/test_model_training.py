@@ -1,0 +1,211 @@
+"""Training steps, MirroredStrategy equivalence, checkpoint/kill/resume and the serving export."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow  # TensorFlow
+
+BANDS, SIZE = 4, 16
+
+
+def batch(seed: int = 0, n: int = 4) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE] / SIZE
+    base = np.stack([np.sin(3 * xx + b) * np.cos(2 * yy - b) for b in range(BANDS)], -1)
+    reflectance = (base[None] + 0.1 * rng.normal(size=(n, SIZE, SIZE, BANDS))).astype(np.float32)
+    valid = np.ones((n, SIZE, SIZE, 1), np.float32)
+    valid[:, 0, 0] = 0.0
+    reflectance *= valid
+    gap = np.zeros((n, SIZE, SIZE, 1), np.float32)
+    gap[:, 4:12, 3:11] = 1.0
+    return {"reflectance": reflectance, "valid": valid, "gap": gap}
+
+
+def make_model(kind: str, seed: int = 0, replicas: int = 1):
+    import keras
+
+    from model.config import ModelConfig
+    from model.gan import InpaintingGAN, build_networks
+
+    config = ModelConfig(kind=kind, width=4, discriminator_width=4, batch_size=4, seed=seed)
+    keras.utils.set_random_seed(seed)
+    generator, discriminator = build_networks(config, BANDS)
+    model = InpaintingGAN(generator, discriminator, config, replicas)
+    model.set_optimizers(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    return model
+
+
+@pytest.mark.parametrize("kind", ["cmunet", "unet"])
+def test_training_steps_lower_the_loss_on_a_fixed_batch(kind: str) -> None:
+    import tensorflow as tf
+
+    model = make_model(kind)
+    data = {k: tf.constant(v) for k, v in batch().items()}
+    step = tf.function(model.train_step)
+    first = float(step(data)["reconstruction"])
+    for _ in range(40):
+        last = float(step(data)["reconstruction"])
+    assert np.isfinite(last) and last < 0.7 * first
+
+
+def test_gan_step_updates_discriminator_with_finite_penalty() -> None:
+    import tensorflow as tf
+
+    model = make_model("cmunet")
+    before = [v.numpy().copy() for v in model.discriminator.trainable_variables]
+    results = model.train_step({k: tf.constant(v) for k, v in batch().items()})
+    assert np.isfinite(float(results["penalty"])) and float(results["penalty"]) > 0
+    after = model.discriminator.trainable_variables
+    assert any(not np.array_equal(b, a.numpy()) for b, a in zip(before, after, strict=True))
+
+
+MIRRORED = textwrap.dedent(
+    """
+    import os, sys
+    os.environ["TF_USE_LEGACY_KERAS"] = "0"
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import numpy as np
+    sys.path.insert(0, {tests!r})
+    from test_model_training import batch, make_model
+
+    def first_update(devices):
+        strategy = tf.distribute.MirroredStrategy(devices)
+        with strategy.scope():
+            model = make_model("cmunet", seed=3, replicas=len(devices))
+        data = tf.data.Dataset.from_tensors(batch(seed=5))
+        dist = next(iter(strategy.experimental_distribute_dataset(data)))
+        tf.function(lambda b: strategy.run(model.train_step, args=(b,)))(dist)
+        return [v.numpy() for v in model.generator.trainable_variables]
+
+    one = first_update(["/cpu:0"])
+    two = first_update(["/cpu:0", "/cpu:1"])
+    worst = max(float(np.max(np.abs(a - b))) for a, b in zip(one, two))
+    print("max-difference", worst)
+    """
+)
+
+
+def test_mirrored_two_devices_match_one_device(tmp_path: Path) -> None:
+    script = tmp_path / "mirrored.py"
+    script.write_text(MIRRORED.format(tests=str(Path(__file__).parent)))
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=600,
+        cwd=Path(__file__).parent.parent,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    worst = float(out.stdout.split("max-difference")[-1])
+    assert worst < 1e-5
+
+
+def test_export_reload_equals_in_memory(tmp_path: Path) -> None:
+    import tensorflow as tf
+
+    from model.export import InpaintingModule, export_model, load_serving
+
+    model = make_model("cmunet")
+    mean = np.array([0.01, 0.02, 0.015, 0.005], np.float32)
+    std = np.array([0.004, 0.006, 0.005, 0.002], np.float32)
+    module = InpaintingModule(model.generator, mean, std, False, BANDS)
+    rng = np.random.default_rng(2)
+    tile = rng.uniform(0.0, 0.05, (2, 24, 40, BANDS)).astype(np.float32)
+    tile[0, 0, 0, 1] = np.nan  # an observed missing value passes through
+    gap = np.zeros((2, 24, 40, 1), np.float32)
+    gap[:, 5:15, 10:30] = 1.0
+    expected = module.serve(tf.constant(tile), tf.constant(gap))["filled"].numpy()
+    export_model(str(tmp_path / "m"), model.generator, model.discriminator, mean, std, False,
+                 {"kind": "cmunet"})  # fmt: skip
+    reloaded = load_serving(str(tmp_path / "m"))(reflectance=tile, gap=gap)["filled"].numpy()
+    np.testing.assert_allclose(reloaded, expected, rtol=1e-6, atol=1e-7)
+    observed = np.broadcast_to(gap == 0, tile.shape)
+    np.testing.assert_array_equal(reloaded[observed], tile[observed])  # NaN at the same place too
+    assert np.isfinite(reloaded[~observed]).all()
+
+
+KILLED = textwrap.dedent(
+    """
+    import os, sys
+    os.environ["TF_USE_LEGACY_KERAS"] = "0"
+    from model.config import ModelConfig
+    from model.trainer import train
+    config = ModelConfig(width=4, discriminator_width=4, batch_size=2, checkpoint_every=2,
+                         log_every=1)
+    train(config, [sys.argv[1]], [sys.argv[1]], sys.argv[2], sys.argv[3], sys.argv[4],
+          steps=int(sys.argv[5]))
+    """
+)
+
+
+def test_checkpoint_kill_resume_continues_the_step_count(olci_run, tmp_path: Path, caplog) -> None:
+    import logging
+
+    from model.config import ModelConfig
+    from model.trainer import train
+    from pipelines.outputs import latest_artifact
+
+    examples = str(latest_artifact(olci_run.root, "MaskGen", "masked_examples") / "Split-train/*")
+    transform = str(latest_artifact(olci_run.root, "Transform", "transform_graph"))
+    run_dir, serving = tmp_path / "run", tmp_path / "serving"
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED)
+    child = subprocess.Popen(
+        [sys.executable, str(script), examples, transform, str(run_dir), str(serving), "100000"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    checkpoints = run_dir / "checkpoints"
+    deadline = time.monotonic() + 300
+    while not list(checkpoints.glob("ckpt-4.index")):
+        assert child.poll() is None and time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.5)
+    os.killpg(child.pid, signal.SIGKILL)
+    child.wait()
+    reached = max(int(p.stem.split("-")[1]) for p in checkpoints.glob("ckpt-*.index"))
+    assert not serving.exists()  # killed before the export
+
+    config = ModelConfig(width=4, discriminator_width=4, batch_size=2, checkpoint_every=2,
+                         log_every=1)  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="model.trainer"):
+        train(config, [examples], [examples], transform, str(run_dir), str(serving),
+              steps=reached + 2)  # fmt: skip
+    assert f"at step {reached}" in caplog.text
+    metadata = (serving / "s3inpaint_model.json").read_text()
+    assert f'"steps": {reached + 2}' in metadata
+
+
+def test_warm_start_loads_the_base_model(olci_run, tmp_path: Path) -> None:
+    import keras
+
+    from model.config import ModelConfig
+    from model.export import GENERATOR_WEIGHTS, WEIGHTS_DIR
+    from model.gan import build_networks
+    from model.trainer import train
+    from pipelines.outputs import latest_artifact
+
+    base = latest_artifact(olci_run.root, "Trainer", "model") / "Format-Serving"
+    examples = str(latest_artifact(olci_run.root, "MaskGen", "masked_examples") / "Split-train/*")
+    transform = str(latest_artifact(olci_run.root, "Transform", "transform_graph"))
+    config = ModelConfig(width=4, discriminator_width=4, batch_size=2, seed=99)
+    out = tmp_path / "serving"
+    train(config, [examples], [examples], transform, str(tmp_path / "run"), str(out), steps=0,
+          base_model=str(base))  # fmt: skip
+
+    def weights(path: Path) -> list:
+        keras.utils.set_random_seed(1)
+        generator, _ = build_networks(config, 16)
+        generator.load_weights(path / WEIGHTS_DIR / GENERATOR_WEIGHTS)
+        return generator.get_weights()
+
+    for a, b in zip(weights(base), weights(out), strict=True):
+        np.testing.assert_array_equal(a, b)
