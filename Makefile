@@ -43,6 +43,8 @@ lock:
 
 bench: install
 	$(BIN)/python benchmarks/read_product.py
+	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/train_step.py
 
 clean:
 	rm -rf $(VENV) demo-output benchmarks/output build *.egg-info

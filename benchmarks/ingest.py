@@ -28,18 +28,16 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+from page_cache import warm_page_cache
 
 from components.example_gen.config import IngestConfig
 from components.olci import BAND_NAMES, open_product
 from components.olci.storage import list_products
 from components.sample.products import write_sample_product
 from pipelines.environment import use_keras_3
-
-if TYPE_CHECKING:
-    pass
 
 OUTPUT = Path(__file__).resolve().parent / "output"
 CACHE = OUTPUT / "ingest"
@@ -202,15 +200,6 @@ def sample_products(count: int, shape: tuple[int, int]) -> Path:
     if found != count:
         raise RuntimeError(f"{folder}: {found} products, expected {count} (seeds name them alike?)")
     return folder
-
-
-def warm_page_cache(input_base: Path) -> None:
-    """Read every file once so that no measured run pays for the first read from disk."""
-    for path in input_base.rglob("*"):
-        if path.is_file():
-            with path.open("rb") as f:
-                while f.read(1 << 24):
-                    pass
 
 
 def summarise(count: int, shape: tuple[int, int], runs: dict[str, Run]) -> dict[str, object]:

@@ -25,6 +25,7 @@ import dask.array  # noqa: F401  (imported up front so the dask read's time excl
 import h5py
 import netCDF4
 import numpy as np
+from page_cache import warm_page_cache
 
 from components.olci import BAND_NAMES, BANDS, open_product
 from components.sample.products import write_sample_product
@@ -198,14 +199,6 @@ def sample_product(shape: tuple[int, int]) -> Path:
         return found[0]
     print(f"writing a {shape[0]}x{shape[1]} sample product under {cache} ...", flush=True)
     return write_sample_product(cache, shape, seed=0)
-
-
-def warm_page_cache(folder: Path) -> None:
-    """Read every file once so that no measured run pays for the first read from disk."""
-    for path in folder.iterdir():
-        with path.open("rb") as f:
-            while f.read(1 << 24):
-                pass
 
 
 def check_agreement(runs: dict[str, Run]) -> None:

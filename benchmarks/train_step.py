@@ -129,12 +129,12 @@ def step_estimate(config: ModelConfig, g_forward: int, d_forward: int) -> dict[s
     a backward to the input only (the weights are not differentiated) = 2x forward. Counting
     what `InpaintingGAN.train_step` does, per image:
 
-    - D step: G forward without a tape (1 G); D on the real and the fake image, forward and
-      backward (2 x 3 D); the R1 penalty (any gradient penalty): a D forward and its input
-      gradient (2 D), then the outer tape differentiates both through D's weights, a
-      double-backward costing twice those (4 D): 6 D.
-    - G step: G forward and backward (3 G); D forward and its input gradient (2 D; D's weight
-      gradients are not needed and TensorFlow prunes them).
+    - G forward once, shared by both updates, and G's backward (3 G).
+    - D step: D on the real and the fake image, forward and backward (2 x 3 D); the R1 penalty
+      (any gradient penalty): a D forward and its input gradient (2 D), then the outer tape
+      differentiates both through D's weights, a double-backward costing twice those (4 D): 6 D.
+    - G step: D forward and its input gradient (2 D; D's weight gradients are not needed and
+      TensorFlow prunes them).
     - `unet`: G forward and backward only (3 G).
 
     Not counted: the first layers' input gradients (also pruned: a slight overestimate),
@@ -147,7 +147,7 @@ def step_estimate(config: ModelConfig, g_forward: int, d_forward: int) -> dict[s
         parts = {"g_step": 3 * g}
     else:
         penalty = 0.0 if config.gradient_penalty == "none" else 6 * d
-        parts = {"d_step": g + 2 * 3 * d + penalty, "g_step": 3 * g + 2 * d}
+        parts = {"d_step": 2 * 3 * d + penalty, "g_step": 3 * g + 2 * d}
     return {**parts, "total": sum(parts.values())}
 
 

@@ -99,9 +99,8 @@ class InpaintingGAN(keras.Model):
             total += weight * self._average(per_example)
         return total
 
-    def _discriminator_step(self, truth, gap_input, fill) -> dict[str, tf.Tensor]:
+    def _discriminator_step(self, truth, fake, fill) -> dict[str, tf.Tensor]:
         config, w = self.config, self.config.weights
-        fake = tf.stop_gradient(self.fill(gap_input, fill, training=True)[-1])
         replicas = float(self.num_replicas)
         with tf.GradientTape() as tape:
             real_logits = self.discriminator([truth, fill], training=True)
@@ -121,37 +120,44 @@ class InpaintingGAN(keras.Model):
             total = d_loss + w.gradient_penalty * penalty
             if config.discriminator_constraint == "regularisation":
                 total += w.spectral * losses.spectral_regularisation(self.discriminator) / replicas
+            scaled = self.d_optimizer.scale_loss(total)  # loss scaling under mixed precision
         variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply(tape.gradient(total, variables), variables)
+        self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
         return {"d_loss": d_loss, "penalty": penalty}
 
-    def _generator_step(self, truth, gap_input, fill, valid, gap) -> dict[str, tf.Tensor]:
+    def _generator_loss(self, outputs, truth, fill, valid, gap) -> dict[str, tf.Tensor]:
         w = self.config.weights
-        with tf.GradientTape() as tape:
-            outputs = self.fill(gap_input, fill, training=True)
-            reconstruction = self._reconstruction(outputs, truth, gap, valid)
-            total = reconstruction
-            adversarial = tf.constant(0.0)
-            if self.discriminator is not None:
-                fake_logits = self.discriminator([outputs[-1], fill], training=True)
-                adversarial = (
-                    losses.g_loss(self.config.adversarial, fake_logits) / self.num_replicas
-                )
-                total += w.adversarial * adversarial
-            if self.perceptual is not None:
-                perceptual, style = self.perceptual(outputs[-1], truth)
-                total += (w.perceptual * perceptual + w.style * style) / self.num_replicas
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(tape.gradient(total, variables), variables)
+        reconstruction = self._reconstruction(outputs, truth, gap, valid)
+        total = reconstruction
+        adversarial = tf.constant(0.0)
+        if self.discriminator is not None:
+            fake_logits = self.discriminator([outputs[-1], fill], training=True)
+            adversarial = losses.g_loss(self.config.adversarial, fake_logits) / self.num_replicas
+            total += w.adversarial * adversarial
+        if self.perceptual is not None:
+            perceptual, style = self.perceptual(outputs[-1], truth)
+            total += (w.perceptual * perceptual + w.style * style) / self.num_replicas
         return {"g_loss": total, "reconstruction": reconstruction, "g_adversarial": adversarial}
 
     def train_step(self, batch: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
-        """One discriminator update (GAN) then one generator update, on one replica's batch."""
+        """One discriminator update (GAN) then one generator update, on one replica's batch.
+
+        The generator runs forward once: its weights do not change during the discriminator
+        update, so that update reuses the output (without recording it for the generator's
+        gradient), and the generator's adversarial loss then sees the updated discriminator.
+        """
         truth, gap_input, fill = model_inputs(batch)
         results = {}
-        if self.discriminator is not None:
-            results.update(self._discriminator_step(truth, gap_input, fill))
-        results.update(self._generator_step(truth, gap_input, fill, batch["valid"], batch["gap"]))
+        with tf.GradientTape() as tape:
+            outputs = self.fill(gap_input, fill, training=True)
+            if self.discriminator is not None:
+                with tape.stop_recording():
+                    fake = tf.stop_gradient(outputs[-1])
+                    results.update(self._discriminator_step(truth, fake, fill))
+            results.update(self._generator_loss(outputs, truth, fill, batch["valid"], batch["gap"]))
+            scaled = self.g_optimizer.scale_loss(results["g_loss"])  # under mixed precision
+        variables = self.generator.trainable_variables
+        self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
         for name, value in results.items():
             self._trackers[name].update_state(value)
         return results

@@ -165,7 +165,7 @@ def test_checkpoint_kill_resume_continues_the_step_count(olci_run, tmp_path: Pat
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     checkpoints = run_dir / "checkpoints"
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 900
     while not list(checkpoints.glob("ckpt-4.index")):
         assert child.poll() is None and time.monotonic() < deadline, "no checkpoint appeared"
         time.sleep(0.5)
@@ -209,3 +209,39 @@ def test_warm_start_loads_the_base_model(olci_run, tmp_path: Path) -> None:
 
     for a, b in zip(weights(base), weights(out), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+MIXED = textwrap.dedent(
+    """
+    import os, sys
+    os.environ["TF_USE_LEGACY_KERAS"] = "0"
+    import keras, numpy as np, tensorflow as tf
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    sys.path.insert(0, {tests!r})
+    from test_model_training import batch
+    from model.config import ModelConfig
+    from model.gan import InpaintingGAN, build_networks
+
+    config = ModelConfig(width=4, discriminator_width=4, batch_size=4, mixed_precision=True)
+    generator, discriminator = build_networks(config, 4)
+    model = InpaintingGAN(generator, discriminator, config)
+    scaled = lambda: keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(1e-3))
+    model.set_optimizers(scaled(), scaled())
+    data = {{k: tf.constant(v) for k, v in batch().items()}}
+    step = tf.function(model.train_step)
+    losses = [float(step(data)["reconstruction"]) for _ in range(15)]
+    filled = model.fill(data["reflectance"] * (1 - data["gap"]), data["gap"])[-1]
+    print("mixed", np.isfinite(losses).all(), losses[-1] < losses[0], filled.dtype.name)
+    """
+)
+
+
+def test_mixed_precision_step(tmp_path: Path) -> None:
+    script = tmp_path / "mixed.py"
+    script.write_text(MIXED.format(tests=str(Path(__file__).parent)))
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=600,
+        cwd=Path(__file__).parent.parent,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split("mixed")[-1].split() == ["True", "True", "float32"]

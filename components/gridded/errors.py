@@ -6,6 +6,9 @@ offending path, so a job that reads OLCI products and gridded files reports both
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from components.olci.errors import (
     InconsistentProductError,
     NotAProductError,
@@ -52,3 +55,23 @@ class BandNamesError(GriddedError):
 
 class GriddedConfigError(ValueError):
     """A `GriddedConfig` (or its dict form) is invalid; the message names the key and value."""
+
+
+def local_file(path: str | os.PathLike[str], kind: str) -> Path:
+    """`path` as an existing local file, or the specific error for what it is instead.
+
+    Args:
+        path: the file the caller was given.
+        kind: what the file should be, for messages ("a GeoTIFF", "a NetCDF file").
+    """
+    source = str(path)
+    if source.startswith("gs://"):
+        raise UnsupportedPathError(
+            source, "gs:// URLs are not read by the gridded readers; copy the file locally"
+        )
+    local = Path(source)
+    if not local.exists():
+        raise GriddedFileNotFoundError(source, "no such file")
+    if not local.is_file():
+        raise WrongFormatError(source, f"is a folder, not {kind}")
+    return local

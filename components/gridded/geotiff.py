@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import rasterio
@@ -28,10 +27,9 @@ from components.gridded import times
 from components.gridded.config import RESERVED_NAMES, check_band_names
 from components.gridded.errors import (
     BandNamesError,
-    GriddedFileNotFoundError,
     SceneTimeError,
-    UnsupportedPathError,
     WrongFormatError,
+    local_file,
 )
 from components.gridded.scene import make_scene
 
@@ -62,15 +60,7 @@ def open_geotiff(
     if band_names is not None:
         band_names = check_band_names("band_names", tuple(band_names))
     source = str(path)
-    if source.startswith("gs://"):
-        raise UnsupportedPathError(
-            source, "gs:// URLs are not read by the gridded readers; copy the file locally"
-        )
-    local = Path(source)
-    if not local.exists():
-        raise GriddedFileNotFoundError(source, "no such file")
-    if not local.is_file():
-        raise WrongFormatError(source, "is a folder, not a GeoTIFF")
+    local = local_file(source, "a GeoTIFF")
     try:
         src = rasterio.open(local)
     except rasterio.errors.RasterioIOError as err:

@@ -28,13 +28,12 @@ import xarray as xr
 from components.gridded import times
 from components.gridded.config import GriddedConfig
 from components.gridded.errors import (
-    GriddedFileNotFoundError,
     MissingDimensionError,
     MissingVariableError,
     SceneTimeError,
     ShapeMismatchError,
-    UnsupportedPathError,
     WrongFormatError,
+    local_file,
 )
 from components.gridded.scene import make_scene
 
@@ -96,15 +95,7 @@ def open_series(path: str | os.PathLike[str], config: GriddedConfig) -> Iterator
 @contextmanager
 def _opened(path: str | os.PathLike[str]) -> Iterator[xr.Dataset]:
     source = str(path)
-    if source.startswith("gs://"):
-        raise UnsupportedPathError(
-            source, "gs:// URLs are not read by the gridded readers; copy the file locally"
-        )
-    local = Path(source)
-    if not local.exists():
-        raise GriddedFileNotFoundError(source, "no such file")
-    if not local.is_file():
-        raise WrongFormatError(source, "is a folder, not a NetCDF file")
+    local = local_file(source, "a NetCDF file")
     try:
         # Times are decoded by `_Series` (to report bad units as a time problem), and no
         # variable is turned into a timedelta because its units are "days" or "seconds".
