@@ -122,7 +122,7 @@ def train(
         export_model,
         load_weights,
     )
-    from model.gan import InpaintingGAN, build_networks
+    from model.gan import InpaintingGAN, build_networks, model_inputs
 
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
@@ -196,6 +196,9 @@ def train(
             k: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in results.items()
         }
 
+    # One fixed batch for the TensorBoard image grids, so successive grids show the same tiles.
+    preview = next(iter(train_data))
+    _, preview_input, preview_fill = model_inputs(preview)
     writer = tf.summary.create_file_writer(os.path.join(run_dir, "logs"))
     with writer.as_default():
         while int(step.numpy()) < steps:
@@ -209,12 +212,8 @@ def train(
                     "step %d: %s", current, {k: round(float(v), 5) for k, v in results.items()}
                 )
             if current % (config.log_every * IMAGE_EVERY_LOGS) == 0 or current == steps:
-                batch = next(iter(train_data))
-                from model.gan import model_inputs
-
-                _, gap_input, fill = model_inputs(batch)
-                outputs = model.fill(gap_input, fill)
-                grid = _image_grid(batch, outputs, mean, std, log_reflectance,
+                outputs = model.fill(preview_input, preview_fill)
+                grid = _image_grid(preview, outputs, mean, std, log_reflectance,
                                    config.true_colour_bands)  # fmt: skip
                 tf.summary.image(
                     "observed | gap | filled | truth", grid, step=current, max_outputs=4

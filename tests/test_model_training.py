@@ -98,15 +98,20 @@ MIRRORED = textwrap.dedent(
 )
 
 
-def test_mirrored_two_devices_match_one_device(tmp_path: Path) -> None:
-    script = tmp_path / "mirrored.py"
-    script.write_text(MIRRORED.format(tests=str(Path(__file__).parent)))
+def run_script(tmp_path: Path, template: str) -> str:
+    """Run `template` (formatted with this folder as {tests}) in a fresh Python; its stdout."""
+    script = tmp_path / "script.py"
+    script.write_text(template.format(tests=str(Path(__file__).parent)))
     out = subprocess.run(
         [sys.executable, str(script)], capture_output=True, text=True, timeout=600,
         cwd=Path(__file__).parent.parent,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
-    worst = float(out.stdout.split("max-difference")[-1])
+    return out.stdout
+
+
+def test_mirrored_two_devices_match_one_device(tmp_path: Path) -> None:
+    worst = float(run_script(tmp_path, MIRRORED).split("max-difference")[-1])
     assert worst < 1e-5
 
 
@@ -237,11 +242,5 @@ MIXED = textwrap.dedent(
 
 
 def test_mixed_precision_step(tmp_path: Path) -> None:
-    script = tmp_path / "mixed.py"
-    script.write_text(MIXED.format(tests=str(Path(__file__).parent)))
-    out = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=600,
-        cwd=Path(__file__).parent.parent,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.split("mixed")[-1].split() == ["True", "True", "float32"]
+    stdout = run_script(tmp_path, MIXED)
+    assert stdout.split("mixed")[-1].split() == ["True", "True", "float32"]

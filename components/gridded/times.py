@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -45,10 +46,8 @@ def parse_text(text: str) -> dt.datetime:
         ValueError: the text is neither.
     """
     text = text.strip()
-    try:
+    with contextlib.suppress(ValueError):
         return dt.datetime.strptime(text, TIFF_DATETIME)
-    except ValueError:
-        pass
     try:
         return utc(dt.datetime.fromisoformat(text))
     except ValueError:

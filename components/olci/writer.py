@@ -79,11 +79,11 @@ def write_product(ds: xr.Dataset, path: str | os.PathLike[str], *, overwrite: bo
     target = Path(path)
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target}: exists (pass overwrite=True to replace it)")
-    _check(ds, target)
+    source = _source_folder(ds)
+    _check(ds, target, has_source=source is not None)
     tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     try:
-        source = _source_folder(ds)
         if source is not None:
             _write_derived(ds, source, tmp)
         else:
@@ -102,12 +102,12 @@ def write_product(ds: xr.Dataset, path: str | os.PathLike[str], *, overwrite: bo
     return target
 
 
-def _check(ds: xr.Dataset, target: Path) -> None:
+def _check(ds: xr.Dataset, target: Path, has_source: bool) -> None:
     if tuple(ds.sizes) and set(ds.sizes) != {"y", "x"}:
         raise ProductError(target, f"dataset dims are {tuple(ds.sizes)}, expected ('y', 'x')")
     if "wqsf" not in ds:
         raise ProductError(target, "dataset has no 'wqsf' variable")
-    if _source_folder(ds) is None:
+    if not has_source:
         missing = [b.name for b in BANDS if b.name not in ds]
         if missing:
             raise ProductError(target, f"dataset lacks bands {missing} and has no source product")
