@@ -71,6 +71,22 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     sample.add_argument("--zip", action="store_true", help="write .SEN3.zip files")
     sample.set_defaults(func=_sample_data)
+
+    train = sub.add_parser(
+        "train",
+        help="run the training pipeline locally: train, evaluate against baselines, push",
+        description=(
+            "Run the TFX training pipeline on the LocalDagRunner (SQLite ML Metadata, Beam "
+            "DirectRunner, local pipeline root): ExampleGen, MaskGen, StatisticsGen, SchemaGen, "
+            "Transform, Trainer, SsimEvaluator, Pusher. The configuration file (YAML or JSON) "
+            "holds the fields of pipelines.config.PipelineConfig; see the README."
+        ),
+    )
+    train.add_argument("--config", required=True, metavar="FILE", help="YAML or JSON file")
+    train.add_argument(
+        "--steps", type=_positive, metavar="N", help="override train_steps of the file"
+    )
+    train.set_defaults(func=_train)
     return parser
 
 
@@ -123,6 +139,33 @@ def _sample_data(args: argparse.Namespace) -> int:
             as_zip=args.zip,
         )
         tqdm.write(str(path))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from pipelines.config import PipelineConfig
+
+    overrides = {"train_steps": args.steps} if args.steps else {}
+    try:
+        config = PipelineConfig.load(args.config, **overrides)
+    except (OSError, ValueError) as error:
+        print(f"s3inpaint train: {error}", file=sys.stderr)
+        return 2
+    if config.model is None:
+        print(f"s3inpaint train: {args.config}: model is null; nothing to train", file=sys.stderr)
+        return 2
+    from components.evaluator.report import bucket_table, text_table
+    from pipelines.local_runner import run_local
+    from pipelines.outputs import training_outcome
+
+    run_local(config, progress=True)
+    outcome = training_outcome(config.pipeline_root, config.metadata_path)
+    print(f"\n{text_table(outcome.metrics)}\n\ngap RMSE by mask coverage:")
+    print(bucket_table(outcome.metrics))
+    verdict = "BLESSED" if outcome.blessed else "NOT BLESSED"
+    print(f"\n{verdict}: " + "; ".join(outcome.metrics["reasons"]))
+    print(f"pushed to: {outcome.pushed_to}" if outcome.pushed_to else "not pushed")
+    print(f"report: {outcome.report}")
     return 0
 
 

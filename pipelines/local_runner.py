@@ -11,10 +11,11 @@ from pipelines.environment import use_keras_3
 CONFIG_FOLDER = "configs"
 
 
-def run_local(config: PipelineConfig) -> None:
+def run_local(config: PipelineConfig, progress: bool = False) -> None:
     """Run `config`'s pipeline to completion, saving the resolved configuration of the run.
 
-    The configuration goes to `<pipeline_root>/configs/<UTC time>.json`.
+    The configuration goes to `<pipeline_root>/configs/<UTC time>.json`. With `progress`, a line
+    is printed (to stderr) as each component starts and finishes.
     """
     use_keras_3()
     from tfx.orchestration.local.local_dag_runner import LocalDagRunner
@@ -24,4 +25,11 @@ def run_local(config: PipelineConfig) -> None:
     saved = Path(config.pipeline_root) / CONFIG_FOLDER
     saved.mkdir(parents=True, exist_ok=True)
     (saved / f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.json").write_text(config.to_json())
-    LocalDagRunner().run(create_pipeline(config))
+    pipeline = create_pipeline(config)
+    if not progress:
+        LocalDagRunner().run(pipeline)
+        return
+    from pipelines.progress import component_progress
+
+    with component_progress([c.id for c in pipeline.components]):
+        LocalDagRunner().run(pipeline)

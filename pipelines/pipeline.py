@@ -1,18 +1,26 @@
 """`create_pipeline`: the TFX training pipeline, the same for local and Kubeflow runs.
 
-ExampleGen -> MaskGen -> StatisticsGen -> SchemaGen -> Transform -> Trainer. Statistics, schema
-and Transform see MaskGen's examples, so the fixed gap masks are part of the schema.
+ExampleGen -> MaskGen -> StatisticsGen -> SchemaGen -> Transform -> Trainer -> (latest blessed
+model resolver) -> SsimEvaluator -> Pusher. Statistics, schema and Transform see MaskGen's
+examples, so the fixed gap masks are part of the schema.
 """
 
 from __future__ import annotations
 
+from tfx.components.pusher.component import Pusher
 from tfx.components.schema_gen.component import SchemaGen
 from tfx.components.statistics_gen.component import StatisticsGen
 from tfx.components.trainer.component import Trainer
 from tfx.components.transform.component import Transform
+from tfx.dsl.components.common.resolver import Resolver
+from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
+    LatestBlessedModelStrategy,
+)
 from tfx.orchestration import metadata, pipeline
-from tfx.proto import trainer_pb2
+from tfx.proto import pusher_pb2, trainer_pb2
+from tfx.types import channel, standard_artifacts
 
+from components.evaluator.component import SsimEvaluator
 from components.example_gen.component import EVAL, OlciExampleGen, split_by_product
 from components.mask_gen.component import MaskGen
 from pipelines.config import PipelineConfig
@@ -59,7 +67,25 @@ def create_components(config: PipelineConfig) -> list:
         eval_args=trainer_pb2.EvalArgs(num_steps=None),
         custom_config={"model": config.model.to_dict(), "log_reflectance": config.log_reflectance},
     )
-    return [*components, trainer]
+    latest_blessed = Resolver(
+        strategy_class=LatestBlessedModelStrategy,
+        model=channel.Channel(type=standard_artifacts.Model),
+        model_blessing=channel.Channel(type=standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+    evaluator = SsimEvaluator(
+        examples=examples,
+        model=trainer.outputs["model"],
+        baseline_model=latest_blessed.outputs["model"],
+        config=config.evaluator,
+    )
+    pusher = Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=pusher_pb2.PushDestination(
+            filesystem=pusher_pb2.PushDestination.Filesystem(base_directory=config.serving_dir)
+        ),
+    )
+    return [*components, trainer, latest_blessed, evaluator, pusher]
 
 
 def create_pipeline(config: PipelineConfig, *, local: bool = True) -> pipeline.Pipeline:

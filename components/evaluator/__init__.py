@@ -1,0 +1,1 @@
+"""SsimEvaluator: metrics, classical baselines, blessing rules, report and the TFX component."""

@@ -1,0 +1,96 @@
+"""The evaluation examples (MaskGen's, with their fixed gap masks) as numpy batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from components import features
+
+
+@dataclass(frozen=True)
+class EvalBatch:
+    """A batch of evaluation examples.
+
+    Attributes:
+        truth: (n, size, size, bands) float32 reflectance, NaN where not valid.
+        valid: (n, size, size) bool, the pixels whose truth is known.
+        gap: (n, size, size) bool, the fixed gap mask.
+        coverage: (n,) the masks' coverage (what examples are bucketed by).
+        keys: "product|row|column" of each example.
+    """
+
+    truth: np.ndarray
+    valid: np.ndarray
+    gap: np.ndarray
+    coverage: np.ndarray
+    keys: tuple[str, ...]
+
+    @property
+    def observed(self) -> np.ndarray:
+        """What a model is given: the truth outside the gap, NaN inside it."""
+        return np.where(self.gap[..., np.newaxis], np.float32(np.nan), self.truth)
+
+
+def read_batches(
+    file_pattern: str, size: int, bands: int, batch_size: int, max_examples: int | None = None
+) -> Iterator[EvalBatch]:
+    """Batches of the gzipped TFRecord examples matching `file_pattern`, in file order.
+
+    Raises:
+        FileNotFoundError: nothing matches `file_pattern`.
+    """
+    import tensorflow as tf
+
+    files = sorted(tf.io.gfile.glob(file_pattern))
+    if not files:
+        raise FileNotFoundError(f"no evaluation examples match {file_pattern}")
+    spec = {
+        features.REFLECTANCE: tf.io.FixedLenFeature([size * size * bands], tf.float32),
+        features.VALID: tf.io.FixedLenFeature([size * size], tf.int64),
+        features.GAP: tf.io.FixedLenFeature([size * size], tf.int64),
+        features.GAP_COVERAGE: tf.io.FixedLenFeature([], tf.float32),
+        features.PRODUCT: tf.io.FixedLenFeature([], tf.string),
+        features.ROW: tf.io.FixedLenFeature([], tf.int64),
+        features.COLUMN: tf.io.FixedLenFeature([], tf.int64),
+    }
+    records = tf.data.TFRecordDataset(files, compression_type="GZIP")
+    if max_examples is not None:
+        records = records.take(max_examples)
+    for batch in records.batch(batch_size).map(lambda r: tf.io.parse_example(r, spec)):
+        n = int(batch[features.ROW].shape[0])
+        valid = batch[features.VALID].numpy().reshape(n, size, size).astype(bool)
+        truth = batch[features.REFLECTANCE].numpy().reshape(n, size, size, bands)
+        keys = tuple(
+            f"{p.decode()}|{r}|{c}"
+            for p, r, c in zip(
+                batch[features.PRODUCT].numpy(),
+                batch[features.ROW].numpy(),
+                batch[features.COLUMN].numpy(),
+                strict=True,
+            )
+        )
+        yield EvalBatch(
+            truth=np.where(valid[..., np.newaxis], truth, np.float32(np.nan)),
+            valid=valid,
+            gap=batch[features.GAP].numpy().reshape(n, size, size).astype(bool),
+            coverage=batch[features.GAP_COVERAGE].numpy(),
+            keys=keys,
+        )
+
+
+def band_ranges(batches: Iterator[EvalBatch], bands: int) -> np.ndarray:
+    """Each band's max - min over the valid truth of every batch (SSIM's data range)."""
+    low = np.full(bands, np.inf)
+    high = np.full(bands, -np.inf)
+    for batch in batches:
+        values = batch.truth[batch.valid]
+        if values.size:
+            low = np.minimum(low, values.min(axis=0))
+            high = np.maximum(high, values.max(axis=0))
+    span = high - low
+    if not np.all(np.isfinite(span)):
+        raise ValueError("the evaluation examples have no valid pixels")
+    return np.maximum(span, np.finfo(np.float32).eps)

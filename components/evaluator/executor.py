@@ -1,0 +1,136 @@
+"""SsimEvaluator's executor: score, decide, write the report and a Pusher-ready ModelBlessing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+
+import tensorflow as tf
+from tfx.components.evaluator import constants
+from tfx.dsl.components.base import base_executor
+from tfx.types import artifact_utils
+from tfx.utils import path_utils
+
+from components.evaluator.blessing import Decision, decide
+from components.evaluator.config import EvaluatorConfig
+from components.evaluator.data import band_ranges, read_batches
+from components.evaluator.report import METRICS_FILE, write_report
+from components.evaluator.scoring import baseline_filler, evaluate, model_filler
+from components.example_gen.config import IngestConfig
+from components.example_gen.executor import INGEST_PROPERTY
+
+log = logging.getLogger(__name__)
+
+EXAMPLES, MODEL, BASELINE_MODEL = "examples", "model", "baseline_model"
+EVALUATION, BLESSING, CONFIG = "evaluation", "blessing", "config"
+CANDIDATE, BLESSED = "candidate", "blessed"
+
+
+def _model_bands(serving_dir: str) -> int | None:
+    """The band count an exported model takes (from its s3inpaint_model.json), if known."""
+    from model.export import METADATA
+
+    path = os.path.join(serving_dir, METADATA)
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path) as f:
+        return json.load(f).get("bands")
+
+
+def _copy_tree(local: str, uri: str) -> None:
+    for folder, _, files in os.walk(local):
+        target = os.path.join(uri, os.path.relpath(folder, local))
+        tf.io.gfile.makedirs(target)
+        for name in files:
+            tf.io.gfile.copy(os.path.join(folder, name), os.path.join(target, name), True)
+
+
+def _write_blessing(blessing, model, baseline, decision: Decision) -> None:
+    name = constants.BLESSED_FILE_NAME if decision.blessed else constants.NOT_BLESSED_FILE_NAME
+    with tf.io.gfile.GFile(os.path.join(blessing.uri, name), "w") as f:
+        f.write(decision.message)
+    value = constants.BLESSED_VALUE if decision.blessed else constants.NOT_BLESSED_VALUE
+    blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY, value)
+    blessing.set_string_custom_property(
+        constants.ARTIFACT_PROPERTY_CURRENT_MODEL_URI_KEY, model.uri
+    )
+    blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_CURRENT_MODEL_ID_KEY, model.id)
+    blessing.set_string_custom_property(
+        constants.ARTIFACT_PROPERTY_BLESSING_MESSAGE_KEY, decision.message
+    )
+    if baseline is not None:
+        blessing.set_string_custom_property(
+            constants.ARTIFACT_PROPERTY_BASELINE_MODEL_URI_KEY, baseline.uri
+        )
+        blessing.set_int_custom_property(
+            constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY, baseline.id
+        )
+
+
+class Executor(base_executor.BaseExecutor):
+    """See components.evaluator.component."""
+
+    def Do(self, input_dict, output_dict, exec_properties) -> None:
+        self._log_startup(input_dict, output_dict, exec_properties)
+        config = EvaluatorConfig.from_json(exec_properties[CONFIG])
+        examples = artifact_utils.get_single_instance(input_dict[EXAMPLES])
+        model = artifact_utils.get_single_instance(input_dict[MODEL])
+        baselines = input_dict.get(BASELINE_MODEL) or []
+        baseline = baselines[0] if baselines else None
+        evaluation = artifact_utils.get_single_instance(output_dict[EVALUATION])
+        blessing = artifact_utils.get_single_instance(output_dict[BLESSING])
+
+        ingest = IngestConfig.from_json(examples.get_string_custom_property(INGEST_PROPERTY))
+        bands = len(ingest.bands)
+        pattern = os.path.join(
+            artifact_utils.get_split_uri([examples], config.split), "*.gz"
+        )  # fmt: skip
+
+        def batches():
+            return read_batches(
+                pattern, ingest.patch_size, bands, config.batch_size, config.max_examples
+            )
+
+        data_range = band_ranges(batches(), bands)
+        fillers = {CANDIDATE: model_filler(path_utils.serving_model_path(model.uri))}
+        notes = []
+        if baseline is not None and baseline.id != model.id:
+            blessed_dir = path_utils.serving_model_path(baseline.uri)
+            if _model_bands(blessed_dir) == bands:
+                fillers[BLESSED] = model_filler(blessed_dir)
+            else:
+                notes.append(f"blessed model {baseline.uri} takes other bands: not compared")
+        for name in config.baselines:
+            fillers[name] = baseline_filler(name)
+
+        scores = evaluate(
+            batches(), fillers, data_range, config.coverage_edges, config.panels_per_bucket
+        )
+        decision = decide(
+            scores.summary(CANDIDATE),
+            {name: scores.summary(name) for name in config.baselines},
+            scores.summary(BLESSED) if BLESSED in fillers else None,
+            config,
+        )
+        decision = Decision(decision.blessed, (*notes, *decision.reasons))
+        log.info("SsimEvaluator: %s (%s)", "BLESSED" if decision.blessed else "NOT BLESSED",
+                 decision.message)  # fmt: skip
+
+        metrics = {
+            **scores.to_dict(),
+            "blessed": decision.blessed,
+            "reasons": list(decision.reasons),
+            "candidate": model.uri,
+            "blessed_model": baseline.uri if BLESSED in fillers else None,
+            "bands": list(ingest.bands),
+            "config": json.loads(config.to_json()),
+        }
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, METRICS_FILE), "w") as f:
+                json.dump(metrics, f, indent=2)
+            write_report(scores, decision, tuple(ingest.bands), tmp,
+                         title=f"s3inpaint evaluation of {model.uri}")  # fmt: skip
+            _copy_tree(tmp, evaluation.uri)
+        _write_blessing(blessing, model, baseline if BLESSED in fillers else None, decision)

@@ -1,0 +1,178 @@
+"""The evaluation report: metrics tables (text and HTML) and PNG panels per coverage bucket."""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+
+import numpy as np
+
+from components.evaluator.blessing import Decision
+from components.evaluator.scoring import OVERALL, Panel, Scores
+from components.olci.format import TRUE_COLOUR
+
+REPORT_FILE, METRICS_FILE, PANELS_FOLDER = "report.html", "metrics.json", "panels"
+COLUMNS = (  # (summary key, heading, format)
+    ("examples", "examples", "{:d}"),
+    ("gap_rmse", "gap RMSE", "{:.3g}"),
+    ("gap_mae", "gap MAE", "{:.3g}"),
+    ("gap_bias", "gap bias", "{:+.2g}"),
+    ("gap_ssim", "gap SSIM", "{:.3f}"),
+    ("ssim", "SSIM", "{:.3f}"),
+    ("gap_psnr", "gap PSNR dB", "{:.1f}"),
+    ("spectral_angle_deg", "angle °", "{:.2f}"),
+    ("observed_rmse", "observed RMSE", "{:.2g}"),
+)
+ERROR_CMAP = "magma"
+
+
+def _cell(summary: dict, key: str, fmt: str) -> str:
+    value = summary.get(key)
+    return "–" if value is None else fmt.format(value)
+
+
+def text_table(metrics: dict, bucket: str = OVERALL) -> str:
+    """A fixed-width table of every scorer's metrics in `bucket` (from `Scores.to_dict()`)."""
+    names = list(metrics["scores"])
+    width = max(len(n) for n in names)
+    head = f"{'':{width}}  " + "  ".join(f"{h:>13}" for _, h, _ in COLUMNS)
+    rows = [
+        f"{name:{width}}  "
+        + "  ".join(f"{_cell(metrics['scores'][name][bucket], k, f):>13}" for k, _, f in COLUMNS)
+        for name in names
+    ]
+    return "\n".join([head, *rows])
+
+
+def bucket_table(metrics: dict, key: str = "gap_rmse", fmt: str = "{:.3g}") -> str:
+    """A fixed-width table of one metric by coverage bucket (rows) and scorer (columns)."""
+    names = list(metrics["scores"])
+    head = f"{'coverage':>9}  " + "  ".join(f"{n:>12}" for n in names)
+    rows = []
+    for bucket in [*metrics["buckets"], OVERALL]:
+        n = metrics["scores"][names[0]][bucket]["examples"]
+        cells = "  ".join(f"{_cell(metrics['scores'][m][bucket], key, fmt):>12}" for m in names)
+        rows.append(f"{bucket:>9}  {cells}  (n={n})")
+    return "\n".join([head, *rows])
+
+
+def _rgb_indices(band_names: tuple[str, ...]) -> list[int]:
+    if all(b in band_names for b in TRUE_COLOUR):
+        return [band_names.index(b) for b in TRUE_COLOUR]
+    return [min(i, len(band_names) - 1) for i in (0, 1, 2)]
+
+
+def _panel_images(panel: Panel, rgb: list[int]) -> list[tuple[str, np.ndarray, str | None]]:
+    """(title, image, colormap) for one example: observed, gap, each fill, truth, error."""
+    truth = panel.truth[..., rgb]
+    finite = truth[np.isfinite(truth)]
+    top = float(np.percentile(finite, 99.5)) if finite.size else 1.0
+    top = top if top > 0 else 1.0
+
+    def colour(x: np.ndarray) -> np.ndarray:
+        return np.nan_to_num(np.clip(x[..., rgb] / top, 0, 1) ** (1 / 2.2))
+
+    observed = np.where(panel.gap[..., None], 1.0, colour(panel.truth))
+    images = [("observed", observed, None), ("gap", panel.gap.astype(float), "gray")]
+    images += [(name, colour(filled), None) for name, filled in panel.filled.items()]
+    images.append(("truth", colour(panel.truth), None))
+    first = next(iter(panel.filled))
+    error = np.abs(panel.filled[first] - panel.truth).mean(axis=-1)
+    images.append((f"|{first} − truth|", np.where(panel.gap & panel.valid, error, 0.0), ERROR_CMAP))
+    return images
+
+
+def write_panels(panels: list[Panel], band_names: tuple[str, ...], path: Path) -> Path:
+    """One PNG: a row per example of observed, gap, every fill, truth and the first's error."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rgb = _rgb_indices(band_names)
+    rows = [_panel_images(p, rgb) for p in panels]
+    cols = len(rows[0])
+    fig, axes = plt.subplots(len(rows), cols, figsize=(1.8 * cols, 1.9 * len(rows)), squeeze=False)
+    for axes_row, images, panel in zip(axes, rows, panels, strict=True):
+        for ax, (title, image, cmap) in zip(axes_row, images, strict=True):
+            ax.imshow(image, cmap=cmap, interpolation="nearest")
+            ax.set_title(title, fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes_row[0].set_ylabel(f"{panel.coverage:.0%} gap", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def _html_table(metrics: dict, bucket: str) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for _, h, _ in COLUMNS)
+    body = "".join(
+        f"<tr><th>{html.escape(name)}</th>"
+        + "".join(f"<td>{_cell(by_bucket[bucket], k, f)}</td>" for k, _, f in COLUMNS)
+        + "</tr>"
+        for name, by_bucket in metrics["scores"].items()
+    )
+    return f"<table><tr><th></th>{head}</tr>{body}</table>"
+
+
+def _per_band_table(metrics: dict, band_names: tuple[str, ...]) -> str:
+    head = "".join(f"<th>{html.escape(b)}</th>" for b in band_names)
+    body = "".join(
+        f"<tr><th>{html.escape(name)}</th>"
+        + "".join(
+            f"<td>{'–' if v is None else f'{v:.3g}'}</td>"
+            for v in by_bucket[OVERALL]["per_band"]["gap_rmse"]
+        )
+        + "</tr>"
+        for name, by_bucket in metrics["scores"].items()
+    )
+    return f"<table><tr><th></th>{head}</tr>{body}</table>"
+
+
+STYLE = (
+    "body{font-family:sans-serif;margin:2em;max-width:80em}"
+    "table{border-collapse:collapse;margin:0.5em 0 1.5em}"
+    "td,th{border:1px solid #ccc;padding:0.2em 0.6em;text-align:right}"
+    ".blessed{color:#070}.not{color:#a00}img{max-width:100%}"
+)
+
+
+def write_report(
+    scores: Scores,
+    decision: Decision,
+    band_names: tuple[str, ...],
+    out_dir: str | os.PathLike[str],
+    title: str,
+) -> Path:
+    """Write `report.html` (tables, decision, panels) and `panels/*.png` into `out_dir`."""
+    out = Path(out_dir)
+    (out / PANELS_FOLDER).mkdir(parents=True, exist_ok=True)
+    metrics = scores.to_dict()
+    verdict = "BLESSED" if decision.blessed else "NOT BLESSED"
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>",
+        f"<h2 class='{'blessed' if decision.blessed else 'not'}'>{verdict}</h2><ul>",
+        *(f"<li>{html.escape(r)}</li>" for r in decision.reasons),
+        "</ul><p>Reflectance errors are in the products' reflectance units; SSIM uses each "
+        "band's range over the evaluation truth. <i>gap</i> metrics cover the masked pixels "
+        "whose truth is known; <i>observed</i> metrics the pixels a model was given.</p>",
+        f"<h2>All examples</h2>{_html_table(metrics, OVERALL)}",
+        f"<h2>Gap RMSE by band</h2>{_per_band_table(metrics, band_names)}",
+    ]
+    for i, bucket in enumerate(scores.buckets):
+        n = metrics["scores"][next(iter(metrics["scores"]))][bucket]["examples"]
+        parts.append(f"<h2>Gap coverage {html.escape(bucket)} ({n} examples)</h2>")
+        if not n:
+            continue
+        parts.append(_html_table(metrics, bucket))
+        if scores.panels.get(bucket):
+            png = write_panels(scores.panels[bucket], band_names, out / PANELS_FOLDER / f"{i}.png")
+            parts.append(f"<img src='{PANELS_FOLDER}/{png.name}' alt='examples, {bucket}'>")
+    parts.append("</body></html>")
+    path = out / REPORT_FILE
+    path.write_text("\n".join(parts))
+    return path

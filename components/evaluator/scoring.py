@@ -1,0 +1,125 @@
+"""Score models and classical baselines on the same evaluation examples and fixed masks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from components.evaluator.baselines import BASELINES
+from components.evaluator.data import EvalBatch
+from components.evaluator.metrics import Tally, score
+from components.masks.buckets import coverage_bucket, coverage_bucket_labels
+
+log = logging.getLogger(__name__)
+
+# Fills a batch: (n, size, size, bands) reflectance, observed pixels as given.
+Filler = Callable[[EvalBatch], np.ndarray]
+OVERALL = "all"
+
+
+def model_filler(serving_dir: str) -> Filler:
+    """A Filler around an exported model's serving signature (raw reflectance in and out)."""
+    import tensorflow as tf
+
+    from model.export import INPUT_GAP, INPUT_REFLECTANCE, OUTPUT_FILLED, load_serving
+
+    serve = load_serving(serving_dir)
+
+    def fill(batch: EvalBatch) -> np.ndarray:
+        outputs = serve(**{
+            INPUT_REFLECTANCE: tf.constant(batch.observed),
+            INPUT_GAP: tf.constant(batch.gap[..., np.newaxis].astype(np.float32)),
+        })  # fmt: skip
+        return outputs[OUTPUT_FILLED].numpy()
+
+    return fill
+
+
+def baseline_filler(name: str) -> Filler:
+    """A Filler around a classical fill of `components.evaluator.baselines`, tile by tile."""
+    fill_tile = BASELINES[name]
+
+    def fill(batch: EvalBatch) -> np.ndarray:
+        known = batch.valid & ~batch.gap
+        observed = batch.observed
+        return np.stack([fill_tile(observed[i], known[i]) for i in range(len(known))])
+
+    return fill
+
+
+@dataclass
+class Panel:
+    """One example kept for the report's pictures."""
+
+    key: str
+    coverage: float
+    truth: np.ndarray
+    valid: np.ndarray
+    gap: np.ndarray
+    filled: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class Scores:
+    """Every scorer's tallies by coverage bucket (and OVERALL), and the report's examples."""
+
+    buckets: tuple[str, ...]
+    data_range: np.ndarray
+    tallies: dict[str, dict[str, Tally]]
+    panels: dict[str, list[Panel]]
+
+    def summary(self, name: str, bucket: str = OVERALL) -> dict:
+        return self.tallies[name][bucket].summary()
+
+    def to_dict(self) -> dict:
+        """The metrics as JSON-ready data: per scorer, overall and per bucket."""
+        return {
+            "buckets": list(self.buckets),
+            "data_range": [float(v) for v in self.data_range],
+            "scores": {
+                name: {bucket: tally.summary() for bucket, tally in by_bucket.items()}
+                for name, by_bucket in self.tallies.items()
+            },
+        }
+
+
+def evaluate(
+    batches: Iterable[EvalBatch],
+    fillers: dict[str, Filler],
+    data_range: np.ndarray,
+    edges: tuple[float, ...],
+    panels_per_bucket: int = 2,
+) -> Scores:
+    """Fill every batch with every filler and tally the metrics by the masks' coverage bucket.
+
+    Examples are bucketed by the fixed mask's coverage, so small masks cannot inflate the
+    scores of large ones.
+    """
+    labels = coverage_bucket_labels(edges)
+    bands = len(data_range)
+    tallies = {
+        name: {b: Tally.empty(bands) for b in (*labels, OVERALL)} for name in fillers
+    }  # fmt: skip
+    panels: dict[str, list[Panel]] = {label: [] for label in labels}
+    seen = 0
+    for batch in batches:
+        outputs = {name: fill(batch) for name, fill in fillers.items()}
+        for i, key in enumerate(batch.keys):
+            bucket = coverage_bucket(float(np.clip(batch.coverage[i], 0.0, 1.0)), edges)
+            for name, filled in outputs.items():
+                tally = score(batch.truth[i], filled[i], batch.valid[i], batch.gap[i], data_range)
+                tallies[name][bucket] = tallies[name][bucket].add(tally)
+                tallies[name][OVERALL] = tallies[name][OVERALL].add(tally)
+            if len(panels[bucket]) < panels_per_bucket:
+                panels[bucket].append(Panel(
+                    key, float(batch.coverage[i]), batch.truth[i], batch.valid[i], batch.gap[i],
+                    {name: filled[i] for name, filled in outputs.items()},
+                ))  # fmt: skip
+        seen += len(batch.keys)
+        log.info("scored %d examples with %s", seen, ", ".join(fillers))
+    if not seen:
+        raise ValueError("no evaluation examples to score")
+    return Scores(tuple(labels), np.asarray(data_range), tallies, panels)

@@ -1,0 +1,76 @@
+"""The training pipeline's configuration file and the `s3inpaint train` command's checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from components.evaluator.config import EvaluatorConfig
+from model.config import ModelConfig
+from pipelines.cli import main
+from pipelines.config import PipelineConfig
+
+YAML = """\
+pipeline_name: sst-gaps
+pipeline_root: runs/root
+input_base: /archive
+input_pattern: "span-{SPAN}/*.SEN3"
+ingest: {patch_size: 64, bands: [Oa04, Oa06, Oa08]}
+model: {kind: unet, width: 8, batch_size: 2}
+evaluator: {margin: 0.02, must_beat: [mean]}
+train_steps: 50
+"""
+
+
+def test_yaml_file_fills_nested_configs_and_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text(YAML)
+    config = PipelineConfig.load(path)
+    assert config.pipeline_root == str(tmp_path / "runs" / "root")  # relative to the file
+    assert config.input_base == "/archive"
+    assert config.metadata_path == str(tmp_path / "runs" / "root" / "metadata.sqlite")
+    assert config.serving_dir == str(tmp_path / "runs" / "root" / "serving")
+    assert config.ingest.patch_size == 64 and config.ingest.bands == ("Oa04", "Oa06", "Oa08")
+    assert config.model == ModelConfig(kind="unet", width=8, batch_size=2)
+    assert config.evaluator == EvaluatorConfig(margin=0.02, must_beat=("mean",))
+    assert config.train_steps == 50 and config.mask_seed == 0
+    assert PipelineConfig.load(path, train_steps=7).train_steps == 7
+
+
+def test_json_round_trip(tmp_path: Path) -> None:
+    config = PipelineConfig(
+        pipeline_name="p", pipeline_root=str(tmp_path), input_base="gs://bucket/archive",
+        model=None, serving_dir="gs://bucket/serving",
+    )  # fmt: skip
+    path = tmp_path / "config.json"
+    path.write_text(config.to_json())
+    assert PipelineConfig.load(path) == config
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("- a list\n", "not a mapping"),
+        ("pipeline_name: p\npipeline_root: r\ninput_base: b\ntrain_step: 3\n", "train_step"),
+        ("pipeline_name: p\npipeline_root: r\ninput_base: b\nmodel: {kind: vit}\n", "vit"),
+        ("pipeline_name: p\npipeline_root: r\n", "input_base"),
+        ("pipeline_name: p\npipeline_root: r\ninput_base: b\ntrain_steps: 0\n", "train_steps"),
+        ("pipeline_name: [unclosed\n", "train.yaml"),
+    ],
+)
+def test_bad_files_are_named_with_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message) as caught:
+        PipelineConfig.load(path)
+    assert str(path) in str(caught.value)
+
+
+def test_train_command_reports_a_bad_file_without_running(tmp_path, capsys) -> None:
+    assert main(["train", "--config", str(tmp_path / "missing.yaml")]) == 2
+    assert "missing.yaml" in capsys.readouterr().err
+    path = tmp_path / "nomodel.yaml"
+    path.write_text("pipeline_name: p\npipeline_root: r\ninput_base: b\nmodel: null\n")
+    assert main(["train", "--config", str(path)]) == 2
+    assert "nothing to train" in capsys.readouterr().err
