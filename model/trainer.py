@@ -35,18 +35,34 @@ def _strategy(config: ModelConfig) -> tf.distribute.Strategy:
     return tf.distribute.MirroredStrategy(devices=[d.name for d in gpus] or ["/cpu:0"])
 
 
+def _beside_examples(train_files: list[str], name: str) -> str:
+    """The path of a file MaskGen stored in its Examples artifact, beside the Split-* folders."""
+    parts = train_files[0].split("/")
+    splits = [i for i, part in enumerate(parts) if part.startswith("Split-")]
+    if not splits:
+        raise ValueError(f"{train_files[0]}: not inside a Split-* folder of an Examples artifact")
+    return "/".join([*parts[: splits[-1]], name])
+
+
 def _mask_library(train_files: list[str]):
     """The mask library MaskGen stored beside its examples (`<examples>/mask_library.npz`)."""
     from components.mask_gen.executor import EXAMPLES_LIBRARY_FILE
     from components.masks import MaskLibrary
 
-    parts = train_files[0].split("/")
-    splits = [i for i, part in enumerate(parts) if part.startswith("Split-")]
-    if not splits:
-        raise ValueError(f"{train_files[0]}: not inside a Split-* folder of an Examples artifact")
-    path = "/".join([*parts[: splits[-1]], EXAMPLES_LIBRARY_FILE])
-    with tf.io.gfile.GFile(path, "rb") as f:
+    with tf.io.gfile.GFile(_beside_examples(train_files, EXAMPLES_LIBRARY_FILE), "rb") as f:
         return MaskLibrary.from_bytes(f.read())
+
+
+def _band_names(train_files: list[str]) -> list[str] | None:
+    """The input channels' names, in order, from the ingest configuration MaskGen stored."""
+    from components.example_gen.config import IngestConfig
+    from components.mask_gen.executor import EXAMPLES_INGEST_FILE
+
+    path = _beside_examples(train_files, EXAMPLES_INGEST_FILE)
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path) as f:
+        return list(IngestConfig.from_json(f.read()).bands)
 
 
 def _band_statistics(tft_output) -> tuple[np.ndarray, np.ndarray]:
@@ -229,7 +245,8 @@ def train(
             tf.summary.scalar(f"eval/{name}", value, step=int(step.numpy()))
 
     metadata = {"kind": config.kind, "steps": int(step.numpy()), "eval": metrics,
-                "log_reflectance": log_reflectance, "config": config.to_dict()}  # fmt: skip
+                "log_reflectance": log_reflectance, "band_names": _band_names(train_files),
+                "config": config.to_dict()}  # fmt: skip
     export_model(serving_dir, generator, discriminator, mean, std, log_reflectance, metadata)
     with tf.io.gfile.GFile(os.path.join(serving_dir, CONFIG_FILE), "w") as f:
         f.write(config.to_json())

@@ -87,6 +87,39 @@ def build_parser() -> argparse.ArgumentParser:
         "--steps", type=_positive, metavar="N", help="override train_steps of the file"
     )
     train.set_defaults(func=_train)
+
+    inpaint = sub.add_parser(
+        "inpaint",
+        help="fill the cloudy water of whole products with a pushed model (Beam)",
+        description=(
+            "Fill cloudy water in OLCI L2 WFR products with a pushed model, as a Beam job: "
+            "DirectRunner by default, Dataflow with --runner DataflowRunner --project P "
+            "--region R --temp_location gs://... and --setup_file ./setup.py or "
+            "--sdk_container_image. Unknown options go to Beam. Writes <name>.SEN3 (with "
+            "s3inpaint_fill.nc), <name>.png, optionally <name>.tif, summary.json and "
+            "dead_letter.jsonl under OUTPUT. Re-runs skip complete outputs."
+        ),
+    )
+    inpaint.add_argument("--model", required=True, metavar="DIR", help="pushed model folder")
+    inpaint.add_argument(
+        "--input", required=True, action="append", metavar="GLOB",
+        help="products (folders or zips, local or gs://); repeatable",
+    )  # fmt: skip
+    inpaint.add_argument("--output", required=True, metavar="DIR", help="local or gs:// folder")
+    inpaint.add_argument("--tile", type=_positive, default=256, help="model window side")
+    inpaint.add_argument("--halo", type=int, default=32, help="overlap per side, blended")
+    inpaint.add_argument(
+        "--block-tile-rows", type=_positive, default=2, metavar="N",
+        help="tile rows per row block (memory grows with it)",
+    )  # fmt: skip
+    inpaint.add_argument("--batch-size", type=_positive, default=8, help="tiles per model call")
+    inpaint.add_argument(
+        "--geotiff-bands", nargs="+", default=(), metavar="BAND",
+        help="also write a GeoTIFF of these bands (with the filled flag), georeferenced by GCPs",
+    )  # fmt: skip
+    inpaint.add_argument("--no-quicklook", action="store_true", help="skip the before/after PNG")
+    inpaint.add_argument("--overwrite", action="store_true", help="redo complete outputs too")
+    inpaint.set_defaults(func=_inpaint)
     return parser
 
 
@@ -169,9 +202,40 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _inpaint(args: argparse.Namespace) -> int:
+    from pipelines.inpaint.job import FAILED, InpaintConfig, run
+
+    config = InpaintConfig(
+        model=args.model,
+        inputs=tuple(args.input),
+        output=args.output,
+        tile=args.tile,
+        halo=args.halo,
+        block_tile_rows=args.block_tile_rows,
+        batch_size=args.batch_size,
+        geotiff_bands=tuple(args.geotiff_bands),
+        quicklook=not args.no_quicklook,
+        overwrite=args.overwrite,
+    )
+    try:
+        summary = run(config, list(args.beam_args))
+    except (OSError, ValueError) as error:
+        print(f"s3inpaint inpaint: {error}", file=sys.stderr)
+        return 2
+    counts = summary["counts"]
+    print(", ".join(f"{n} {state}" for state, n in counts.items()) + f" -> {args.output}")
+    for outcome in summary["outcomes"]:
+        if outcome["state"] == FAILED:
+            print(f"failed: {outcome['input']}: {outcome['reason']}", file=sys.stderr)
+    return 1 if counts[FAILED] else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     use_keras_3()
-    args = build_parser().parse_args(argv)
+    args, extra = build_parser().parse_known_args(argv)
+    if extra and args.command != "inpaint":
+        build_parser().error(f"unrecognized arguments: {' '.join(extra)}")
+    args.beam_args = extra
     return args.func(args)
 
 

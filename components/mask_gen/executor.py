@@ -27,6 +27,8 @@ LIBRARY_FILE, SUMMARY_FILE, PREVIEW_FILE = "masks.npz", "summary.json", "masks.p
 # The library also travels with the masked examples, where the Trainer (whose inputs TFX fixes)
 # finds it to draw fresh training masks.
 EXAMPLES_LIBRARY_FILE = "mask_library.npz"
+# And the ingest configuration, which names the channels the model will be trained on.
+EXAMPLES_INGEST_FILE = "ingest.json"
 NAMESPACE = "MaskGen"
 
 
@@ -108,6 +110,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         ):
             with FileSystems.create(path) as f:
                 f.write(library_bytes)
+        with FileSystems.create(FileSystems.join(masked.uri, EXAMPLES_INGEST_FILE)) as f:
+            f.write(ingest_json.encode())
         sampler = MaskSampler(library=library, **sampler_args)
         summary = {
             "real_shapes": len(library),

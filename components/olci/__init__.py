@@ -13,7 +13,7 @@ from components.olci.errors import (
 from components.olci.format import BAND_NAMES, BANDS
 from components.olci.manifest import verify_product
 from components.olci.reader import open_product, to_rrs
-from components.olci.writer import write_product
+from components.olci.writer import ProductWriter, remove_stale_temporaries, write_product
 
 __all__ = [
     "BANDS",
@@ -24,9 +24,11 @@ __all__ = [
     "NotAProductError",
     "ProductError",
     "ProductNotFoundError",
+    "ProductWriter",
     "UnsafeArchiveError",
     "WrongProductTypeError",
     "open_product",
+    "remove_stale_temporaries",
     "to_rrs",
     "verify_product",
     "write_product",

@@ -215,6 +215,28 @@ def update_manifest(source_manifest: Path, folder: Path) -> None:
     tree.write(folder / MANIFEST, encoding="UTF-8", xml_declaration=True)
 
 
+def manifest_entries(text: str | bytes) -> list[tuple[str, int | None, str | None]]:
+    """(relative path, size, MD5) of every file a manifest lists.
+
+    Raises:
+        ET.ParseError: the manifest is not well-formed XML.
+    """
+    entries = []
+    for stream in ET.fromstring(text).iter("byteStream"):
+        location = stream.find("fileLocation")
+        if location is None:
+            continue
+        checksum = stream.find("checksum")
+        size = stream.get("size")
+        md5 = checksum.text.strip() if checksum is not None and checksum.text else None
+        entries.append((location.get("href", "").removeprefix("./"), _int(size), md5))
+    return entries
+
+
+def _int(text: str | None) -> int | None:
+    return None if text is None else int(text)
+
+
 def verify_product(folder: Path) -> list[str]:
     """Problems found checking every file the manifest lists against its size and MD5.
 
@@ -224,22 +246,16 @@ def verify_product(folder: Path) -> list[str]:
     if not path.is_file():
         return [f"{path}: manifest missing"]
     try:
-        root = ET.parse(path).getroot()
+        entries = manifest_entries(path.read_bytes())
     except ET.ParseError as err:
         return [f"{path}: manifest is not well-formed XML ({err})"]
     problems = []
-    for stream in root.iter("byteStream"):
-        location = stream.find("fileLocation")
-        checksum = stream.find("checksum")
-        if location is None:
-            continue
-        target = folder / location.get("href", "").removeprefix("./")
+    for name, size, md5 in entries:
+        target = folder / name
         if not target.is_file():
             problems.append(f"{target}: listed in the manifest but missing")
-            continue
-        size = stream.get("size")
-        if size is not None and int(size) != target.stat().st_size:
+        elif size is not None and size != target.stat().st_size:
             problems.append(f"{target}: size {target.stat().st_size} != manifest {size}")
-        elif checksum is not None and checksum.text and checksum.text.strip() != _md5(target):
+        elif md5 is not None and md5 != _md5(target):
             problems.append(f"{target}: MD5 differs from the manifest")
     return problems

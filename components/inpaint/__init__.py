@@ -1,0 +1,1 @@
+"""Batch inpainting of whole scenes: tiling, skip rules and seam-free blending."""

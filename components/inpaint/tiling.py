@@ -1,0 +1,334 @@
+"""Cutting a scene into overlapping model tiles and blending their predictions without seams.
+
+A `TilePlan` covers a scene with square tiles of the model's side that overlap by twice the
+halo. Predictions are blended with feathered weights (`tile_weights`): a raised-cosine ramp
+across each overlap with a neighbouring tile, flat at the scene border. Large scenes are
+processed in `RowBlock`s of whole tile rows. Blocks own disjoint scene rows and are independent
+of each other: a block runs every tile touching its rows, so a tile row reaching across the
+boundary between two blocks is inferred by both (one tile row per boundary when tile > 4 * halo).
+That recomputation lets a Beam job process blocks in parallel, carrying no state between them,
+with memory O(block rows x width x bands).
+"""
+
+from __future__ import annotations
+
+import enum
+import operator
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One tile of a `TilePlan`: a window of the model's side with its top-left corner in the scene.
+
+    Attributes:
+        index: (tile row, tile column) in the plan.
+        row0: first scene row of the window.
+        col0: first scene column of the window.
+        rows: rows of the window inside the scene, at most the tile side; the caller pads the
+            rest when the scene is shorter than a tile.
+        cols: columns of the window inside the scene, at most the tile side.
+    """
+
+    index: tuple[int, int]
+    row0: int
+    col0: int
+    rows: int
+    cols: int
+
+    def slices(self, row_offset: int = 0) -> tuple[slice, slice]:
+        """(rows, columns) of the in-scene window in an array whose first row is `row_offset`."""
+        top = self.row0 - row_offset
+        return slice(top, top + self.rows), slice(self.col0, self.col0 + self.cols)
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """Tiles covering a height x width scene, overlapping by 2 * halo; build with `plan_tiles`.
+
+    Attributes:
+        height: scene rows.
+        width: scene columns.
+        tile: side of a tile (the model's window) in pixels.
+        halo: half the overlap of neighbouring tiles, in pixels.
+        row_starts: first scene row of each tile row, strictly increasing.
+        col_starts: first scene column of each tile column, strictly increasing.
+    """
+
+    height: int
+    width: int
+    tile: int
+    halo: int
+    row_starts: tuple[int, ...]
+    col_starts: tuple[int, ...]
+
+    @property
+    def rows(self) -> tuple[tuple[Tile, ...], ...]:
+        """The tiles, one tuple per tile row, top to bottom and left to right."""
+        return tuple(self.tile_row(i) for i in range(len(self.row_starts)))
+
+    def tile_row(self, i: int) -> tuple[Tile, ...]:
+        """The tiles of tile row `i`, left to right."""
+        row0 = self.row_starts[i]
+        rows = min(self.tile, self.height - row0)
+        return tuple(
+            Tile((i, j), row0, col0, rows, min(self.tile, self.width - col0))
+            for j, col0 in enumerate(self.col_starts)
+        )
+
+    def row_end(self, i: int) -> int:
+        """One past the last scene row that tile row `i` covers."""
+        return min(self.row_starts[i] + self.tile, self.height)
+
+
+@dataclass(frozen=True)
+class RowBlock:
+    """A band of whole tile rows, processed on its own; build with `row_block` or `row_blocks`.
+
+    Attributes:
+        owned: scene rows whose final values the block emits; blocks partition the scene rows.
+        read: scene rows the block's tiles read; contains `owned`.
+        tiles: every tile whose window touches `owned`, in plan order.
+    """
+
+    owned: range
+    read: range
+    tiles: tuple[Tile, ...]
+
+    @property
+    def owned_in_read(self) -> slice:
+        """The owned rows as a slice of arrays holding the `read` rows."""
+        return slice(self.owned.start - self.read.start, self.owned.stop - self.read.start)
+
+
+class TileReason(enum.StrEnum):
+    """Why a tile goes to the model or is skipped; the job counts tiles by it."""
+
+    FILL = "fill"
+    NO_WATER = "no_water"
+    NO_GAP = "no_gap"
+
+
+def plan_tiles(height: int, width: int, tile: int, halo: int) -> TilePlan:
+    """Tiles of side `tile` stepping by tile - 2 * halo, covering every pixel of the scene.
+
+    In a dimension at least `tile` long, the last tile is shifted back to end at the scene edge,
+    so no tile leaves the scene. In a shorter dimension there is one tile starting at 0, and
+    its window reaches past the scene.
+
+    Raises:
+        ValueError: a size is not an integer, height, width or tile is below 1, halo is
+            negative, or tile <= 2 * halo.
+    """
+    height = _check_int("height", height, 1)
+    width = _check_int("width", width, 1)
+    tile = _check_int("tile", tile, 1)
+    halo = _check_int("halo", halo, 0)
+    if tile <= 2 * halo:
+        raise ValueError(f"tile must be larger than 2 * halo, got tile={tile}, halo={halo}")
+    step = tile - 2 * halo
+    return TilePlan(
+        height, width, tile, halo, _starts(height, tile, step), _starts(width, tile, step)
+    )
+
+
+def tile_weights(plan: TilePlan, tile: Tile) -> np.ndarray:
+    """Blending weights of a tile's in-scene window: float32 (rows, cols), in (0, 1].
+
+    Each side facing a neighbouring tile ramps up from near 0 at the edge to 1 across 2 * halo
+    pixels (raised cosine); sides on the scene border stay 1. Two tiles overlapping by exactly
+    2 * halo have weights that sum to 1 across the overlap.
+    """
+    i, j = tile.index
+    row = _profile(plan.tile, plan.halo, i > 0, i < len(plan.row_starts) - 1)[: tile.rows]
+    col = _profile(plan.tile, plan.halo, j > 0, j < len(plan.col_starts) - 1)[: tile.cols]
+    return np.outer(row, col).astype(np.float32)
+
+
+def row_block(plan: TilePlan, tile_rows: range) -> RowBlock:
+    """The block made of the tile rows `tile_rows` (a contiguous, ascending range).
+
+    The block owns the scene rows from the end of the tile row before it (0 for the first) to
+    the end of its last tile row, so consecutive blocks own consecutive rows.
+
+    Raises:
+        ValueError: `tile_rows` is empty, not contiguous or outside the plan's tile rows.
+    """
+    count = len(plan.row_starts)
+    if tile_rows.step != 1 or not 0 <= tile_rows.start < tile_rows.stop <= count:
+        raise ValueError(
+            f"tile_rows must be a non-empty range in range(0, {count}), got {tile_rows}"
+        )
+    start = plan.row_end(tile_rows.start - 1) if tile_rows.start > 0 else 0
+    owned = range(start, plan.row_end(tile_rows.stop - 1))
+    # Tile rows after the block's own that start above its last owned row still cover some.
+    last = max(i for i in range(tile_rows.start, count) if plan.row_starts[i] < owned.stop)
+    read = range(plan.row_starts[tile_rows.start], plan.row_end(last))
+    tiles = tuple(t for i in range(tile_rows.start, last + 1) for t in plan.tile_row(i))
+    return RowBlock(owned, read, tiles)
+
+
+def row_blocks(plan: TilePlan, tile_rows_per_block: int) -> tuple[RowBlock, ...]:
+    """Blocks of `tile_rows_per_block` tile rows each (fewer in the last), top to bottom.
+
+    Raises:
+        ValueError: `tile_rows_per_block` is not an integer of at least 1.
+    """
+    size = _check_int("tile_rows_per_block", tile_rows_per_block, 1)
+    count = len(plan.row_starts)
+    return tuple(
+        row_block(plan, range(start, min(start + size, count))) for start in range(0, count, size)
+    )
+
+
+def tile_needs_model(gap_window: np.ndarray, water_window: np.ndarray) -> TileReason:
+    """Whether a tile goes to the model: only when its window holds a gap; no water comes first.
+
+    Args:
+        gap_window: bool mask of the tile's window, True = gap.
+        water_window: bool mask of the same window, True = water.
+
+    Raises:
+        ValueError: the two windows differ in shape.
+    """
+    if gap_window.shape != water_window.shape:
+        raise ValueError(
+            f"gap and water windows differ in shape: {gap_window.shape} != {water_window.shape}"
+        )
+    if not water_window.any():
+        return TileReason.NO_WATER
+    if not gap_window.any():
+        return TileReason.NO_GAP
+    return TileReason.FILL
+
+
+class Blender:
+    """Weighted sums of tile predictions over a range of full-width scene rows.
+
+    Accumulates in float64 so that the result does not depend on how many tiles overlap, and
+    adds tiles in the order given, so the same tiles in the same order give bit-identical rows
+    whether the scene is processed whole or in `RowBlock`s.
+    """
+
+    def __init__(self, plan: TilePlan, rows: range, bands: int) -> None:
+        """Empty sums for scene rows `rows` (e.g. a block's `owned`) and `bands` bands.
+
+        Raises:
+            ValueError: `rows` is empty, not contiguous or outside the scene, or `bands` < 1.
+        """
+        if rows.step != 1 or not 0 <= rows.start < rows.stop <= plan.height:
+            raise ValueError(
+                f"rows must be a non-empty range in range(0, {plan.height}), got {rows}"
+            )
+        self.plan = plan
+        self.rows = rows
+        self.bands = _check_int("bands", bands, 1)
+        self._sum = np.zeros((len(rows), plan.width, self.bands), np.float64)
+        self._weight = np.zeros((len(rows), plan.width), np.float64)
+
+    @property
+    def weight(self) -> np.ndarray:
+        """Sum of the weights added so far at each pixel: read-only float64 (rows, width)."""
+        view = self._weight.view()
+        view.flags.writeable = False
+        return view
+
+    def add(self, tile: Tile, pred: np.ndarray) -> None:
+        """Adds a tile's prediction, (tile, tile, bands) or its in-scene (rows, cols, bands).
+
+        Only the tile's rows inside this blender's rows are used. NaN in `pred` spreads only to
+        the pixels where it lies.
+
+        Raises:
+            ValueError: `pred` has another shape, or the tile has no row in this blender's rows.
+        """
+        side = self.plan.tile
+        allowed = ((side, side, self.bands), (tile.rows, tile.cols, self.bands))
+        if pred.shape not in allowed:
+            raise ValueError(
+                f"prediction for tile {tile.index} must be one of {allowed}, got {pred.shape}"
+            )
+        top = max(tile.row0, self.rows.start)
+        bottom = min(tile.row0 + tile.rows, self.rows.stop)
+        if top >= bottom:
+            raise ValueError(f"tile {tile.index} has no row in the blender's rows {self.rows}")
+        inside = slice(top - tile.row0, bottom - tile.row0)
+        weights = tile_weights(self.plan, tile)[inside].astype(np.float64)
+        target = slice(top - self.rows.start, bottom - self.rows.start), tile.slices()[1]
+        self._sum[target] += weights[..., None] * pred[inside, : tile.cols]
+        self._weight[target] += weights
+
+    def compose(self, original: np.ndarray, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The original rows with blended values in the gap pixels that any tile covered.
+
+        Args:
+            original: (rows, width, bands) scene values for this blender's rows.
+            gap: bool (rows, width), True = gap.
+
+        Returns:
+            (filled, filled_mask): filled has `original`'s dtype and equals it bit for bit
+            (NaN included) wherever filled_mask is False; filled_mask is gap & (weight > 0).
+
+        Raises:
+            ValueError: `original` or `gap` does not match this blender's rows, width and bands.
+        """
+        self._check_rows("original", original.shape, (len(self.rows), self.plan.width, self.bands))
+        filled_mask, blended = self.blended(gap)
+        filled = original.copy()
+        filled[filled_mask] = blended.astype(original.dtype)
+        return filled, filled_mask
+
+    def blended(self, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(filled_mask, values): gap & (weight > 0), and the blended (n, bands) float32 there.
+
+        What `compose` writes, without the original rows: a job that stores only the filled
+        pixels of a block needs nothing else.
+        """
+        self._check_rows("gap", gap.shape, self._weight.shape)
+        filled_mask = gap & (self._weight > 0)
+        blended = self._sum[filled_mask] / self._weight[filled_mask][:, None]
+        return filled_mask, blended.astype(np.float32)
+
+    def unfilled(self, gap: np.ndarray) -> int:
+        """Gap pixels no tile was added over; they keep their original value (an error).
+
+        Raises:
+            ValueError: `gap` does not match this blender's rows and width.
+        """
+        self._check_rows("gap", gap.shape, self._weight.shape)
+        return int(np.count_nonzero(gap & (self._weight == 0)))
+
+    def _check_rows(self, name: str, shape: tuple[int, ...], expected: tuple[int, ...]) -> None:
+        if shape != expected:
+            raise ValueError(
+                f"{name} for scene rows {self.rows} must have shape {expected}, got {shape}"
+            )
+
+
+def _starts(length: int, tile: int, step: int) -> tuple[int, ...]:
+    if length <= tile:
+        return (0,)
+    return (*range(0, length - tile, step), length - tile)
+
+
+def _profile(size: int, halo: int, ramp_start: bool, ramp_end: bool) -> np.ndarray:
+    width = 2 * halo
+    ramp = np.sin(0.5 * np.pi * (np.arange(width) + 0.5) / width) ** 2
+    profile = np.ones(size)
+    if ramp_start:
+        profile[:width] = np.minimum(profile[:width], ramp)
+    if ramp_end:
+        profile[size - width :] = np.minimum(profile[size - width :], ramp[::-1])
+    return profile
+
+
+def _check_int(name: str, value: int, minimum: int) -> int:
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+    if number < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {number}")
+    return number

@@ -1,0 +1,1 @@
+"""The Beam batch-inpainting job: products -> tiles with gaps -> RunInference -> blend -> write."""

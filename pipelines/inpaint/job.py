@@ -1,0 +1,495 @@
+"""The batch-inpainting Beam job: fill the cloudy water of every product matched by some globs.
+
+    match ─► group by output name ─► plan: skip complete outputs, cut row blocks of tiles
+      ─► RunInference (keyed by block; the tiles with a gap only) ─► blend the block's tiles
+      ─► write each block's filled pixels to the work folder
+      ─► join blocks with their product ─► write the product, quicklook, GeoTIFF ─► outcomes
+
+A scene is handled one row block at a time (`block_tile_rows` rows of tiles), so memory follows
+the block, not the scene, and only tiles that hold a gap reach the model: cost grows with the
+cloudy-water area. Every input ends in one outcome: written, skipped (a verified complete output
+exists) or failed with its reason; `summary.json` lists them all and `dead_letter.jsonl` the
+failures.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
+
+from components.inpaint.tiling import (
+    Blender,
+    TileReason,
+    plan_tiles,
+    row_blocks,
+    tile_needs_model,
+)
+from components.olci.format import MANIFEST
+from components.olci.storage import is_gcs
+from pipelines.inpaint.model import ModelInfo, ServingModelHandler
+from pipelines.inpaint.scene import decode_block, encode_block, output_name, read_rows, tile_input
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "s3inpaint"
+WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
+SUMMARY_FILE, DEAD_LETTER_FILE, WORK_FOLDER = "summary.json", "dead_letter.jsonl", ".s3inpaint-work"
+TILES, OUTCOMES = "tiles", "outcomes"
+STALE_SECONDS = 6 * 3600  # a writer's temporary folder untouched this long was left by a kill
+
+
+@dataclass(frozen=True)
+class InpaintConfig:
+    """What to fill and how.
+
+    Attributes:
+        model: the pushed (or exported) model's folder, local or gs://.
+        inputs: globs of products (.SEN3 folders or .zip), local or gs://.
+        output: the folder (local or gs://) that receives `<name>.SEN3`, `<name>.png` (before,
+            after, filled mask), optionally `<name>.tif`, and the job's summary files.
+        tile: the model window's side (a multiple of the model's stride).
+        halo: overlap on each side between neighbouring tiles (blended with feathered weights).
+        block_tile_rows: tile rows per row block (memory grows with it).
+        batch_size: tiles per model call.
+        geotiff_bands: bands of the GeoTIFF beside each product (none: no GeoTIFF).
+        quicklook: write the before/after PNG.
+        overwrite: redo products whose complete output exists.
+    """
+
+    model: str
+    inputs: tuple[str, ...]
+    output: str
+    tile: int = 256
+    halo: int = 32
+    block_tile_rows: int = 2
+    batch_size: int = 8
+    geotiff_bands: tuple[str, ...] = ()
+    quicklook: bool = True
+    overwrite: bool = False
+
+    def check(self, model: ModelInfo) -> None:
+        """Raise ValueError when the settings cannot work with `model`."""
+        if self.tile % model.stride:
+            raise ValueError(f"tile {self.tile} is not a multiple of the model's stride "
+                             f"{model.stride}")  # fmt: skip
+        if not 0 <= 2 * self.halo < self.tile:
+            raise ValueError(f"halo {self.halo} must satisfy 0 <= 2 * halo < tile {self.tile}")
+        if self.block_tile_rows < 1 or self.batch_size < 1:
+            raise ValueError("block_tile_rows and batch_size must be positive")
+        from components.olci.format import BAND_NAMES
+
+        if unknown := sorted(set(self.geotiff_bands) - set(BAND_NAMES)):
+            raise ValueError(f"geotiff bands {unknown} are not OLCI bands {BAND_NAMES}")
+
+    def target(self, name: str) -> str:
+        return FileSystems.join(self.output, name)
+
+    def work(self, name: str) -> str:
+        return FileSystems.join(self.output, WORK_FOLDER, name)
+
+
+@dataclass
+class Outcome:
+    """How one input ended."""
+
+    input: str
+    state: str
+    reason: str = ""
+    output: str = ""
+    filled_pixels: int = 0
+    tiles: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ProductJob:
+    """A product the planner sent through the model: what the writer needs."""
+
+    input: str
+    name: str
+    height: int
+    width: int
+    blocks: int
+    tiles: dict[str, int]
+    started: float
+
+
+def _gcs_client(path: str) -> Any:
+    from components.olci.storage import default_gcs_client
+
+    return default_gcs_client() if is_gcs(path) else None
+
+
+def _counter(name: str) -> Any:
+    return beam.metrics.Metrics.counter(NAMESPACE, name)
+
+
+class MatchProducts(beam.DoFn):
+    """A glob -> the products it matches (folders with a manifest, zips); anything else fails."""
+
+    def process(self, pattern: str) -> Iterator[Any]:
+        base = pattern.rstrip("/")
+        try:
+            files = [m.path.rstrip("/") for m in FileSystems.match([base])[0].metadata_list]
+            manifests = FileSystems.match([f"{base}/{MANIFEST}"])[0].metadata_list
+        except Exception as error:  # Beam raises BeamIOError for an unreadable location
+            reason = f"cannot match: {error}"
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(pattern, FAILED, reason))
+            return
+        folders = {m.path.rsplit("/", 1)[0] for m in manifests}
+        found, others = set(folders), set()
+        if not is_gcs(base):  # local globs list files only: find folders without a manifest
+            others |= {d.rstrip("/") for d in glob.glob(base) if os.path.isdir(d)} - folders
+        for path in files:
+            if path in folders or any(path.startswith(f + "/") for f in folders):
+                continue
+            top = _top(path, base)
+            (found if top.endswith(".zip") else others).add(top)
+        for other in sorted(others - found):
+            reason = "not an OLCI product: neither a .SEN3 folder with a manifest nor a .zip"
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(other, FAILED, reason))
+        if not found and not others:
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(pattern, FAILED, "matches nothing"))
+        yield from sorted(found)
+
+
+def _top(path: str, pattern: str) -> str:
+    """The shortest leading part of `path` that `pattern` matches (a gs:// object's product)."""
+    parts = path.split("/")
+    for depth in range(1, len(parts) + 1):
+        candidate = "/".join(parts[:depth])
+        if fnmatch.fnmatchcase(candidate, pattern):
+            return candidate
+    return path
+
+
+class PlanProduct(beam.DoFn):
+    """Skip complete outputs, redo torn ones, and emit each row block's tiles that hold a gap."""
+
+    def __init__(self, config: InpaintConfig, model: ModelInfo) -> None:
+        self._config = config
+        self._model = model
+
+    def process(self, element: tuple[str, list[str]]) -> Iterator[Any]:
+        from pipelines.inpaint.outputs import output_problems, remove_output
+
+        name, paths = element
+        first, *others = sorted(paths)
+        for other in others:
+            _counter(FAILED).inc()
+            reason = f"another input has the same product name {name}: {first}"
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(other, FAILED, reason))
+        config, started = self._config, time.time()
+        target = config.target(name)
+        try:
+            client = _gcs_client(target)
+            problems = output_problems(target, client)
+            if problems == [] and not config.overwrite:
+                _counter(SKIPPED).inc()
+                yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(
+                    first, SKIPPED, "a complete output exists", target))  # fmt: skip
+                return
+            if problems:
+                log.warning("%s: redoing a torn output (%s)", target, problems[0])
+            if problems is not None:
+                remove_output(target, client)
+            yield from self._plan(first, name, started)
+        except Exception as error:
+            _counter(FAILED).inc()
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(
+                first, FAILED, f"{type(error).__name__}: {error}", target))  # fmt: skip
+
+    def _plan(self, path: str, name: str, started: float) -> Iterator[Any]:
+        from components.olci import open_product
+
+        config, bands = self._config, self._model.bands
+        with open_product(path, gcs_client=_gcs_client(path)) as ds:
+            missing = [b for b in bands if b not in ds]
+            if missing:
+                raise ValueError(f"{path}: lacks the model's bands {missing}")
+            height, width = ds.sizes["y"], ds.sizes["x"]
+            plan = plan_tiles(height, width, config.tile, config.halo)
+            blocks = row_blocks(plan, config.block_tile_rows)
+            counts = dict.fromkeys((r.value for r in TileReason), 0)
+            for b, block in enumerate(blocks):
+                reflectance, gap, water = read_rows(ds, block.read, bands)
+                inputs, indices = [], []
+                for tile in block.tiles:
+                    window = tile.slices(block.read.start)
+                    reason = tile_needs_model(gap[window], water[window])
+                    counts[reason.value] += 1
+                    if reason is TileReason.FILL:
+                        inputs.append(tile_input(reflectance, gap, tile, config.tile,
+                                                 block.read.start))  # fmt: skip
+                        indices.append(tile.index)
+                if inputs:
+                    refl = np.stack([i[0] for i in inputs])
+                    gaps = np.stack([i[1] for i in inputs])
+                    key = (name, height, width, b)
+                    yield beam.pvalue.TaggedOutput(TILES, (key, (refl, gaps, tuple(indices))))
+        for reason, n in counts.items():
+            _counter(f"tiles_{reason}").inc(n)
+        yield (name, ProductJob(path, name, height, width, len(blocks), counts, started))
+
+
+class BlockModelHandler(ServingModelHandler):
+    """A row block's stacked tiles per element, run through the model `batch_size` at a time."""
+
+    def run_inference(self, batch, model, inference_args=None):
+        from apache_beam.ml.inference.base import PredictionResult
+
+        results = []
+        for refl, gaps, indices in batch:
+            filled = []
+            size = self._max_batch_size
+            for start in range(0, len(refl), size):
+                part = slice(start, start + size)
+                tiles = list(zip(refl[part], gaps[part], strict=True))
+                filled += [r.inference for r in super().run_inference(tiles, model)]
+            results.append(PredictionResult((gaps, indices), np.stack(filled)))
+        return results
+
+    def get_num_bytes(self, batch) -> int:
+        return sum(refl.nbytes + gaps.nbytes for refl, gaps, _ in batch)
+
+    def batch_elements_kwargs(self) -> dict[str, int]:
+        return {"min_batch_size": 1, "max_batch_size": 1}
+
+
+class BlendBlock(beam.DoFn):
+    """Blend a block's predicted tiles and store its filled pixels in the work folder."""
+
+    def __init__(self, config: InpaintConfig, bands: int) -> None:
+        self._config = config
+        self._bands = bands
+
+    def process(self, element) -> Iterator[tuple[str, tuple[int, str, int]]]:
+        (name, height, width, b), result = element
+        gaps, indices = result.example
+        config = self._config
+        plan = plan_tiles(height, width, config.tile, config.halo)
+        block = row_blocks(plan, config.block_tile_rows)[b]
+        owned = block.owned
+        blender = Blender(plan, owned, self._bands)
+        gap = np.zeros((len(owned), width), bool)
+        for (i, j), tile_gap, pred in zip(indices, gaps, result.inference, strict=True):
+            tile = plan.rows[i][j]
+            top, bottom = max(tile.row0, owned.start), min(tile.row0 + tile.rows, owned.stop)
+            if top >= bottom:
+                continue
+            blender.add(tile, pred)
+            rows = slice(top - owned.start, bottom - owned.start)
+            gap[rows, tile.col0 : tile.col0 + tile.cols] |= tile_gap[
+                top - tile.row0 : bottom - tile.row0, : tile.cols
+            ]
+        mask, values = blender.blended(gap)
+        path = FileSystems.join(config.work(name), f"block-{b:05d}.npz")
+        with FileSystems.create(path) as f:
+            f.write(encode_block(owned, np.flatnonzero(mask), values))
+        yield (name, (b, path, int(mask.sum())))
+
+
+class WriteProduct(beam.DoFn):
+    """Write a product from its blocks' filled pixels; the quicklook and GeoTIFF beside it."""
+
+    def __init__(self, config: InpaintConfig, model: ModelInfo) -> None:
+        self._config = config
+        self._model = model
+
+    def process(self, element) -> Iterator[Outcome]:
+        name, grouped = element
+        for job in grouped["job"]:
+            target = self._config.target(name)
+            try:
+                filled = self._write(job, sorted(grouped["blocks"]))
+            except Exception as error:
+                log.exception("%s: failed", job.input)
+                _counter(FAILED).inc()
+                yield Outcome(job.input, FAILED, f"{type(error).__name__}: {error}", target,
+                              tiles=job.tiles)  # fmt: skip
+                continue
+            _counter(WRITTEN).inc()
+            _counter("filled_pixels").inc(filled)
+            seconds = time.time() - job.started
+            yield Outcome(job.input, WRITTEN, "", target, filled, job.tiles, round(seconds, 2))
+
+    def _write(self, job: ProductJob, blocks: list[tuple[int, str, int]]) -> int:
+        from components.olci import ProductWriter, open_product, remove_stale_temporaries
+        from pipelines.inpaint.outputs import publish
+
+        config = self._config
+        target = config.target(job.name)
+        with tempfile.TemporaryDirectory(prefix="s3inpaint-") as tmp:
+            if is_gcs(target):
+                local_target = Path(tmp) / job.name
+            else:
+                local_target = Path(target)
+                local_target.parent.mkdir(parents=True, exist_ok=True)
+                remove_stale_temporaries(local_target.parent, older_than=STALE_SECONDS)
+            filled = 0
+            with open_product(job.input, gcs_client=_gcs_client(job.input)) as ds:
+                with ProductWriter(ds, local_target, overwrite=True) as writer:
+                    for _, path, _ in blocks:
+                        with FileSystems.open(path) as f:
+                            rows, index, values = decode_block(f.read())
+                        filled += self._write_block(ds, writer, rows, index, values)
+                    writer.commit()
+                extras = self._extras(ds, local_target, Path(tmp))
+            if is_gcs(target):
+                publish(local_target, target, _gcs_client(target))
+            for extra in extras:
+                _copy_out(extra, FileSystems.join(config.output, extra.name))
+        if blocks:
+            FileSystems.delete([path for _, path, _ in blocks])
+        return filled
+
+    def _write_block(self, ds, writer, rows: range, index, values) -> int:
+        window = ds.isel(y=slice(rows.start, rows.stop))
+        shape = (len(rows), ds.sizes["x"])
+        bands = {}
+        for i, band in enumerate(self._model.bands):
+            data = np.asarray(window[band].values, np.float32).copy()
+            data.reshape(-1)[index] = values[:, i]
+            bands[band] = data
+        mask = np.zeros(shape, bool)
+        mask.reshape(-1)[index] = True
+        writer.write_rows(slice(rows.start, rows.stop), bands, mask)
+        return int(index.size)
+
+    def _extras(self, before, product: Path, tmp: Path) -> list[Path]:
+        from components.olci import open_product
+
+        config, stem = self._config, product.name.removesuffix(".SEN3")
+        extras = []
+        if not (config.quicklook or config.geotiff_bands):
+            return extras
+        with open_product(product) as after:
+            filled = _filled_flag(product)
+            if config.quicklook:
+                from components.olci.fill_quicklook import write_fill_quicklook
+
+                extras.append(write_fill_quicklook(before, after, filled, tmp / f"{stem}.png",
+                                                   title=stem))  # fmt: skip
+            if config.geotiff_bands:
+                from components.olci.geotiff import write_geotiff
+
+                extras.append(write_geotiff(after, tmp / f"{stem}.tif", config.geotiff_bands,
+                                            filled=filled))  # fmt: skip
+        return extras
+
+
+def _filled_flag(product: Path) -> np.ndarray:
+    import netCDF4
+
+    from components.olci.format import FILL_FILE
+
+    with netCDF4.Dataset(product / FILL_FILE) as nc:
+        return np.asarray(nc.variables["filled"][:], bool)
+
+
+def _copy_out(local: Path, target: str) -> None:
+    with open(local, "rb") as src, FileSystems.create(target) as dst:
+        while chunk := src.read(1 << 22):
+            dst.write(chunk)
+
+
+class ReportProgress(beam.DoFn):
+    """One line per finished input on stderr (the local progress display)."""
+
+    def setup(self) -> None:
+        self._done = 0
+
+    def process(self, outcome: Outcome) -> Iterator[Outcome]:
+        self._done += 1
+        detail = outcome.reason or f"{outcome.filled_pixels} pixels filled in {outcome.seconds} s"
+        print(f"[{self._done}] {outcome.state:7} {outcome.input}: {detail}", file=sys.stderr,
+              flush=True)  # fmt: skip
+        yield outcome
+
+
+def build(pipeline: beam.Pipeline, config: InpaintConfig, model: ModelInfo) -> beam.PCollection:
+    """Add the job to `pipeline`; returns the PCollection of Outcomes (one per input)."""
+    matched = (
+        pipeline
+        | "Globs" >> beam.Create(list(config.inputs))
+        | "Match" >> beam.ParDo(MatchProducts()).with_outputs(OUTCOMES, main="products")
+    )
+    planned = (
+        matched.products
+        | "ByName" >> beam.Map(lambda path: (output_name(path), path))
+        | "GroupByName" >> beam.GroupByKey()
+        | "Plan"
+        >> beam.ParDo(PlanProduct(config, model)).with_outputs(TILES, OUTCOMES, main="jobs")
+    )
+    handler = KeyedModelHandler(BlockModelHandler(model.path, config.batch_size))
+    blocks = (
+        planned[TILES]
+        | "Infer" >> RunInference(handler)
+        | "Blend" >> beam.ParDo(BlendBlock(config, len(model.bands)))
+    )
+    written = (
+        {"job": planned.jobs, "blocks": blocks}
+        | "JoinBlocks" >> beam.CoGroupByKey()
+        | "Write" >> beam.ParDo(WriteProduct(config, model))
+    )
+    return (
+        (matched[OUTCOMES], planned[OUTCOMES], written)
+        | "Outcomes" >> beam.Flatten()
+        | "Progress" >> beam.ParDo(ReportProgress())
+    )
+
+
+class WriteSummary(beam.DoFn):
+    """`summary.json` (every outcome, counts by state) and `dead_letter.jsonl` (failures)."""
+
+    def __init__(self, output: str) -> None:
+        self._output = output
+
+    def process(self, outcomes: list[Outcome]) -> Iterator[dict]:
+        outcomes = sorted(outcomes, key=lambda o: o.input)
+        counts = {
+            state: sum(o.state == state for o in outcomes) for state in (WRITTEN, SKIPPED, FAILED)
+        }
+        summary = {"counts": counts, "outcomes": [asdict(o) for o in outcomes]}
+        with FileSystems.create(FileSystems.join(self._output, SUMMARY_FILE)) as f:
+            f.write(json.dumps(summary, indent=2).encode())
+        with FileSystems.create(FileSystems.join(self._output, DEAD_LETTER_FILE)) as f:
+            for o in outcomes:
+                if o.state == FAILED:
+                    f.write((json.dumps({"input": o.input, "reason": o.reason}) + "\n").encode())
+        yield summary
+
+
+def run(config: InpaintConfig, beam_args: list[str] | None = None) -> dict:
+    """Run the job (DirectRunner unless `beam_args` say otherwise) and return its summary."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipelines.inpaint.model import read_model_info
+
+    model = read_model_info(config.model)
+    config.check(model)
+    options = PipelineOptions(beam_args or [])
+    with beam.Pipeline(options=options) as pipeline:
+        outcomes = build(pipeline, config, model)
+        _ = (
+            outcomes
+            | "AllOutcomes" >> beam.combiners.ToList()
+            | "Summary" >> beam.ParDo(WriteSummary(config.output))
+        )
+    with FileSystems.open(FileSystems.join(config.output, SUMMARY_FILE)) as f:
+        return json.loads(f.read())

@@ -1,0 +1,74 @@
+"""Reading a scene's rows for inference, and the blended block results passed between stages."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+
+from components.inpaint.tiling import Tile
+
+PRODUCT_SUFFIX = ".SEN3"
+
+
+def output_name(path: str) -> str:
+    """The output folder name of an input product: `<name>.SEN3` (zips lose `.zip`)."""
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    name = name.removesuffix(".zip")
+    return name if name.endswith(PRODUCT_SUFFIX) else name + PRODUCT_SUFFIX
+
+
+def fill_mask(valid: np.ndarray, land: np.ndarray, cloud: np.ndarray) -> np.ndarray:
+    """The pixels the job fills: cloudy water without a usable value.
+
+    Land and pixels that are invalid for other reasons (glint, AC failure) stay as they are.
+    """
+    return cloud & ~land & ~valid
+
+
+def read_rows(
+    ds: xr.Dataset, rows: range, bands: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(reflectance (n, width, bands) float32; gap (n, width); water (n, width)).
+
+    Invalid pixels outside the gap (glint, AC failure) are NaN, so the model does not take them
+    for observations; gap pixels keep their stored values, which the model ignores.
+    """
+    window = ds.isel(y=slice(rows.start, rows.stop))
+    valid = np.asarray(window["valid"].values, bool)
+    land = np.asarray(window["land"].values, bool)
+    cloud = np.asarray(window["cloud"].values, bool)
+    reflectance = np.empty((len(rows), ds.sizes["x"], len(bands)), np.float32)
+    for i, band in enumerate(bands):
+        reflectance[..., i] = window[band].values
+    gap = fill_mask(valid, land, cloud)
+    reflectance[~valid & ~gap] = np.nan
+    return reflectance, gap, ~land
+
+
+def tile_input(
+    reflectance: np.ndarray, gap: np.ndarray, tile: Tile, size: int, row_offset: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A tile's model input, padded to `size` (NaN reflectance, no gap) past the scene's edge."""
+    window = tile.slices(row_offset)
+    refl = np.full((size, size, reflectance.shape[-1]), np.nan, np.float32)
+    mask = np.zeros((size, size), bool)
+    refl[: tile.rows, : tile.cols] = reflectance[window]
+    mask[: tile.rows, : tile.cols] = gap[window]
+    return refl, mask
+
+
+def encode_block(rows: range, index: np.ndarray, values: np.ndarray) -> bytes:
+    """A blended block as bytes: its scene rows, filled pixels' flat indices and values."""
+    buffer = io.BytesIO()
+    np.savez(buffer, rows=np.array([rows.start, rows.stop]), index=index, values=values)
+    return buffer.getvalue()
+
+
+def decode_block(data: bytes) -> tuple[range, np.ndarray, np.ndarray]:
+    """The inverse of `encode_block`."""
+    with np.load(io.BytesIO(data)) as npz:
+        start, stop = (int(v) for v in npz["rows"])
+        return range(start, stop), npz["index"], npz["values"]

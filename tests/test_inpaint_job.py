@@ -1,0 +1,196 @@
+"""The batch-inpainting Beam job end to end: DirectRunner, local and gs:// (emulator)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import netCDF4
+import numpy as np
+import pytest
+
+from components.olci import BAND_NAMES, open_product, verify_product
+from components.olci.format import BANDS, FILL_FILE
+from components.sample.products import write_sample_product
+from pipelines.inpaint.job import InpaintConfig, run
+from pipelines.inpaint.scene import fill_mask
+
+pytestmark = pytest.mark.slow
+CONSTANT = 0.0123  # what the constant model puts in every gap pixel
+SMALL = dict(tile=32, halo=4, block_tile_rows=1, batch_size=4)
+
+
+def _save_model(path: Path, constant: float | None) -> Path:
+    """A SavedModel with the serving contract: identity, or `constant` in the gap."""
+    import tensorflow as tf
+
+    class Model(tf.Module):
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, None, None, len(BAND_NAMES)], tf.float32, "reflectance"),
+                tf.TensorSpec([None, None, None, 1], tf.float32, "gap"),
+            ]
+        )
+        def serve(self, reflectance, gap):
+            if constant is None:
+                return {"filled": reflectance}
+            return {"filled": tf.where(gap > 0.5, tf.fill(tf.shape(reflectance), constant),
+                                       reflectance)}  # fmt: skip
+
+    module = Model()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    meta = {"bands": len(BAND_NAMES), "band_names": list(BAND_NAMES), "stride": 8}
+    (path / "s3inpaint_model.json").write_text(json.dumps(meta))
+    return path
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("models")
+    return {
+        "identity": _save_model(root / "identity", None),
+        "constant": _save_model(root / "constant", CONSTANT),
+    }
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Path:
+    """Three products (one zipped) and a product with a truncated band file."""
+    base = tmp_path_factory.mktemp("archive")
+    for seed in (41, 42):
+        write_sample_product(base, (70, 90), seed, cloud_fraction=0.4)
+    write_sample_product(base, (64, 64), 43, cloud_fraction=0.4, as_zip=True)
+    good = write_sample_product(base / "tmp", (64, 64), 44, cloud_fraction=0.4)
+    corrupt = base / good.name.replace("_MAR_", "_LN1_")
+    shutil.move(good, corrupt)
+    shutil.rmtree(base / "tmp")
+    band = corrupt / "Oa07_reflectance.nc"
+    band.write_bytes(band.read_bytes()[:2000])
+    return base
+
+
+def _raw(folder: Path, file: str, variable: str) -> np.ndarray:
+    with netCDF4.Dataset(folder / file) as nc:
+        nc.set_auto_maskandscale(False)
+        return nc.variables[variable][:]
+
+
+def _source(archive: Path, name: str) -> Path:
+    from components.olci.storage import materialise
+
+    candidates = [archive / name, archive / f"{name}.zip"]
+    return materialise(next(p for p in candidates if p.exists())).folder
+
+
+def test_identity_model_returns_the_input(models, archive, tmp_path) -> None:
+    out = tmp_path / "out"
+    summary = run(InpaintConfig(str(models["identity"]), (f"{archive}/*",), str(out), **SMALL))
+    assert summary["counts"] == {"written": 3, "skipped": 0, "failed": 1}
+    for outcome in summary["outcomes"]:
+        if outcome["state"] != "written":
+            continue
+        product = Path(outcome["output"])
+        assert verify_product(product) == []
+        source = _source(archive, product.name)
+        for band in BANDS:
+            np.testing.assert_array_equal(
+                _raw(product, band.file_name, band.variable),
+                _raw(source, band.file_name, band.variable),
+            )
+
+
+def test_constant_model_fills_cloudy_water_only(models, archive, tmp_path) -> None:
+    out = tmp_path / "out"
+    summary = run(InpaintConfig(str(models["constant"]), (f"{archive}/*",), str(out), **SMALL))
+    written = [o for o in summary["outcomes"] if o["state"] == "written"]
+    assert len(written) == 3
+    for outcome in written:
+        product = Path(outcome["output"])
+        with open_product(_source(archive, product.name)) as before, open_product(product) as after:
+            gap = fill_mask(before["valid"].values, before["land"].values, before["cloud"].values)
+            filled = _raw(product, FILL_FILE, "filled").astype(bool)
+            np.testing.assert_array_equal(filled, gap)  # every gap pixel, nothing else
+            assert outcome["filled_pixels"] == int(gap.sum()) > 0
+            for band in BAND_NAMES:
+                a, b = before[band].values, after[band].values
+                np.testing.assert_array_equal(a[~gap], b[~gap])  # observed, land, other invalid
+                np.testing.assert_allclose(b[gap], CONSTANT, atol=1e-4)  # packed to uint16
+        assert (out / (product.name.removesuffix(".SEN3") + ".png")).is_file()
+        assert outcome["tiles"]["fill"] > 0
+
+
+def test_outcomes_dead_letter_and_resume(models, archive, tmp_path) -> None:
+    out = tmp_path / "out"
+    config = InpaintConfig(str(models["constant"]), (f"{archive}/*", f"{archive}/none*"),
+                           str(out), **SMALL)  # fmt: skip
+    first = run(config)
+    assert first["counts"] == {"written": 3, "skipped": 0, "failed": 2}
+    reasons = {Path(o["input"]).name: o["reason"] for o in first["outcomes"]}
+    corrupt = next(name for name in reasons if "_LN1_" in name)
+    assert "Oa07_reflectance.nc" in reasons[corrupt]
+    assert reasons["none*"] == "matches nothing"
+    dead = [json.loads(line) for line in (out / "dead_letter.jsonl").read_text().splitlines()]
+    assert sorted(Path(d["input"]).name for d in dead) == sorted([corrupt, "none*"])
+
+    # A re-run skips verified outputs; a torn one (a file cut short) is redone.
+    torn = next(out.glob("*.SEN3"))
+    (torn / "Oa01_reflectance.nc").write_bytes(b"torn")
+    again = run(config)
+    states = {Path(o["input"]).name.removesuffix(".zip"): o["state"] for o in again["outcomes"]}
+    assert states[torn.name] == "written"
+    assert sorted(states.values()).count("skipped") == 2
+    assert all(verify_product(p) == [] for p in out.glob("*.SEN3"))
+    assert not list((out / ".s3inpaint-work").rglob("*.npz"))
+
+
+def test_a_killed_job_leaves_no_torn_output(models, archive, tmp_path) -> None:
+    out = tmp_path / "out"
+    command = [
+        sys.executable, "-m", "pipelines.cli", "inpaint", "--model", str(models["constant"]),
+        "--input", f"{archive}/*", "--output", str(out), "--tile", "32", "--halo", "4",
+        "--block-tile-rows", "1",
+    ]  # fmt: skip
+    job = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)  # fmt: skip
+    deadline = time.time() + 180
+    while time.time() < deadline and not list(out.glob(".*.tmp-*")) and job.poll() is None:
+        time.sleep(0.05)
+    assert job.poll() is None, "the job ended before a product was being written"
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+    assert list(out.glob(".*.tmp-*"))  # killed while writing
+    for product in out.glob("*.SEN3"):  # whatever exists under a final name is complete
+        assert verify_product(product) == []
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr[-2000:]  # the corrupt product fails again
+    assert len(list(out.glob("*.SEN3"))) == 3
+    assert all(verify_product(p) == [] for p in out.glob("*.SEN3"))
+
+
+def test_gcs_in_and_out(models, archive, gcs, upload_folder, tmp_path) -> None:
+    from pipelines.inpaint.outputs import output_problems
+
+    gcs.create_bucket("inpaint")
+    for product in sorted(archive.glob("*.SEN3")):
+        if "_LN1_" not in product.name:
+            upload_folder(gcs, "inpaint", product, "in")
+    zipped = next(archive.glob("*.zip"))
+    gcs.bucket("inpaint").blob(f"in/{zipped.name}").upload_from_filename(str(zipped))
+    config = InpaintConfig(str(models["constant"]), ("gs://inpaint/in/*",), "gs://inpaint/out",
+                           **SMALL)  # fmt: skip
+    summary = run(config, ["--no_auth"])
+    assert summary["counts"] == {"written": 3, "skipped": 0, "failed": 0}
+    for outcome in summary["outcomes"]:
+        assert outcome["output"].startswith("gs://inpaint/out/")
+        assert output_problems(outcome["output"], gcs) == []
+        with open_product(outcome["output"], gcs_client=gcs) as ds:
+            assert ds["Oa08"].shape[0] in (64, 70)
+    names = {b.name for b in gcs.bucket("inpaint").list_blobs(prefix="out/")}
+    assert "out/summary.json" in names and any(n.endswith(".png") for n in names)
+    assert run(config, ["--no_auth"])["counts"]["skipped"] == 3

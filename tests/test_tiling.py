@@ -1,0 +1,330 @@
+"""Tests of scene tiling and blending (components/inpaint/tiling.py)."""
+
+from __future__ import annotations
+
+import itertools
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from components.inpaint.tiling import (
+    Blender,
+    Tile,
+    TilePlan,
+    TileReason,
+    plan_tiles,
+    row_block,
+    row_blocks,
+    tile_needs_model,
+    tile_weights,
+)
+
+BANDS = 3
+EXAMPLES = settings(max_examples=50, deadline=None)
+
+
+@st.composite
+def plans(draw: st.DrawFn, min_tile_to_halo: int = 2) -> TilePlan:
+    """Plans over scenes up to 200 x 200, tiles 16 to 64 and any halo the tile allows."""
+    tile = draw(st.sampled_from(range(16, 65, 8)))
+    halo = draw(st.integers(0, (tile - 1) // min_tile_to_halo))
+    return plan_tiles(draw(st.integers(1, 200)), draw(st.integers(1, 200)), tile, halo)
+
+
+def weight_sum(plan: TilePlan) -> np.ndarray:
+    total = np.zeros((plan.height, plan.width))
+    for row in plan.rows:
+        for tile in row:
+            total[tile.slices()] += tile_weights(plan, tile)
+    return total
+
+
+def smooth_field(plan: TilePlan, seed: int) -> np.ndarray:
+    """A smooth float32 (height, width, BANDS) field without NaN, values in [1, 3]."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[: plan.height, : plan.width]
+    freq = rng.uniform(0.01, 0.1, (BANDS, 2))
+    phase = rng.uniform(0, 2 * np.pi, BANDS)
+    bands = [np.sin(f[0] * rows + f[1] * cols + p) for f, p in zip(freq, phase, strict=True)]
+    return (2 + np.stack(bands, axis=-1)).astype(np.float32)
+
+
+def pad(window: np.ndarray, side: int) -> np.ndarray:
+    """An in-scene window padded with zeros to side x side, as a model would see it."""
+    padded = np.zeros((side, side, *window.shape[2:]), window.dtype)
+    padded[: window.shape[0], : window.shape[1]] = window
+    return padded
+
+
+def blend(
+    plan: TilePlan,
+    scene: np.ndarray,
+    gap: np.ndarray,
+    water: np.ndarray,
+    rows: range,
+    tiles: tuple[Tile, ...],
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Blends seeded random predictions of the tiles that need the model over `rows`."""
+    blender = Blender(plan, rows, BANDS)
+    for tile in tiles:
+        window = tile.slices()
+        if tile_needs_model(gap[window], water[window]) is TileReason.FILL:
+            rng = np.random.default_rng(tile.index)
+            blender.add(tile, rng.uniform(0, 1, (plan.tile, plan.tile, BANDS)).astype(np.float32))
+    own = slice(rows.start, rows.stop)
+    filled, filled_mask = blender.compose(scene[own], gap[own])
+    return filled, filled_mask, blender.unfilled(gap[own])
+
+
+def random_masks(plan: TilePlan, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A scene with NaN on land, land on ~10% of pixels and gaps on ~20% of the water."""
+    rng = np.random.default_rng(seed)
+    water = rng.uniform(size=(plan.height, plan.width)) > 0.1
+    gap = water & (rng.uniform(size=water.shape) < 0.2)
+    scene = smooth_field(plan, seed)
+    scene[~water] = np.nan
+    return scene, gap, water
+
+
+@EXAMPLES
+@given(plans())
+def test_tiles_cover_every_pixel_and_stay_inside_the_scene(plan: TilePlan) -> None:
+    covered = np.zeros((plan.height, plan.width), bool)
+    for i, row in enumerate(plan.rows):
+        assert len(row) == len(plan.col_starts)
+        for j, tile in enumerate(row):
+            assert tile.index == (i, j)
+            assert (tile.row0, tile.col0) == (plan.row_starts[i], plan.col_starts[j])
+            assert tile.rows == min(plan.tile, plan.height)
+            assert tile.cols == min(plan.tile, plan.width)
+            if plan.height >= plan.tile:
+                assert tile.row0 + plan.tile <= plan.height
+            if plan.width >= plan.tile:
+                assert tile.col0 + plan.tile <= plan.width
+            covered[tile.slices()] = True
+    assert covered.all()
+
+
+@EXAMPLES
+@given(plans())
+def test_neighbouring_tiles_overlap_by_at_least_twice_the_halo(plan: TilePlan) -> None:
+    for starts in (plan.row_starts, plan.col_starts):
+        steps = np.diff(starts)
+        assert (steps > 0).all()
+        assert (steps <= plan.tile - 2 * plan.halo).all()
+
+
+def test_a_scene_smaller_than_a_tile_has_one_tile_the_caller_pads() -> None:
+    plan = plan_tiles(10, 70, tile=32, halo=4)
+
+    assert plan.row_starts == (0,)
+    assert plan.col_starts == (0, 24, 38)
+    assert [tile.rows for tile in plan.rows[0]] == [10, 10, 10]
+    assert tile_weights(plan, plan.rows[0][0]).shape == (10, 32)
+
+
+@EXAMPLES
+@given(plans())
+def test_normalised_weights_sum_to_one_and_weights_are_positive(plan: TilePlan) -> None:
+    total = weight_sum(plan)
+    normalised = np.zeros_like(total)
+    for row in plan.rows:
+        for tile in row:
+            weights = tile_weights(plan, tile)
+            assert weights.dtype == np.float32
+            assert weights.shape == (tile.rows, tile.cols)
+            assert (weights > 0).all()
+            assert (weights <= 1).all()
+            normalised[tile.slices()] += weights / total[tile.slices()]
+    np.testing.assert_allclose(normalised, 1, rtol=0, atol=1e-6)
+
+
+@EXAMPLES
+@given(plans(min_tile_to_halo=4).filter(lambda plan: plan.halo > 0))
+def test_weights_fade_out_towards_neighbours_and_are_flat_on_the_border(plan: TilePlan) -> None:
+    total = weight_sum(plan)
+    edge = 1 / (4 * plan.halo)
+    last_row, last_col = len(plan.row_starts) - 1, len(plan.col_starts) - 1
+    for row in plan.rows:
+        for tile in row:
+            weights = tile_weights(plan, tile)
+            normalised = weights / total[tile.slices()]
+            i, j = tile.index
+            sides = {
+                "top": (i > 0, weights[0], normalised[0], weights.max(axis=0)),
+                "bottom": (i < last_row, weights[-1], normalised[-1], weights.max(axis=0)),
+                "left": (j > 0, weights[:, 0], normalised[:, 0], weights.max(axis=1)),
+                "right": (j < last_col, weights[:, -1], normalised[:, -1], weights.max(axis=1)),
+            }
+            for has_neighbour, side, side_normalised, flat in sides.values():
+                if has_neighbour:
+                    assert (side_normalised <= edge + 1e-6).all()
+                else:
+                    np.testing.assert_array_equal(side, flat)
+
+
+@EXAMPLES
+@given(plans(), st.integers(0, 2**16))
+def test_blending_the_identity_model_returns_the_scene(plan: TilePlan, seed: int) -> None:
+    scene, gap, water = random_masks(plan, seed)
+    blender = Blender(plan, range(plan.height), BANDS)
+    for row in plan.rows:
+        for tile in row:
+            window = tile.slices()
+            if tile_needs_model(gap[window], water[window]) is not TileReason.FILL:
+                continue
+            pred = np.nan_to_num(scene[window])
+            full = tile.index[1] % 2 == 0  # both shapes `add` accepts
+            blender.add(tile, pad(pred, plan.tile) if full else pred)
+
+    filled, filled_mask = blender.compose(scene, gap)
+
+    np.testing.assert_array_equal(filled_mask, gap)
+    assert blender.unfilled(gap) == 0
+    assert filled.dtype == scene.dtype
+    np.testing.assert_allclose(filled[gap], scene[gap], rtol=0, atol=1e-6)
+    assert filled[~gap].tobytes() == scene[~gap].tobytes()
+
+
+@EXAMPLES
+@given(plans(), st.integers(0, 2**16), st.floats(-10, 10))
+def test_blending_a_constant_prediction_gives_the_constant(
+    plan: TilePlan, seed: int, constant: float
+) -> None:
+    scene, gap, _ = random_masks(plan, seed)
+    blender = Blender(plan, range(plan.height), BANDS)
+    for row in plan.rows:
+        for tile in row:
+            blender.add(tile, np.full((plan.tile, plan.tile, BANDS), constant, np.float32))
+
+    filled, _ = blender.compose(scene, gap)
+
+    np.testing.assert_allclose(filled[gap], np.float32(constant), rtol=0, atol=1e-6)
+    assert filled[~gap].tobytes() == scene[~gap].tobytes()
+
+
+@EXAMPLES
+@given(plans(), st.integers(1, 4))
+def test_row_blocks_partition_the_rows_and_run_every_tile_touching_them(
+    plan: TilePlan, per_block: int
+) -> None:
+    blocks = row_blocks(plan, per_block)
+
+    assert blocks[0].owned.start == 0
+    assert blocks[-1].owned.stop == plan.height
+    for before, after in itertools.pairwise(blocks):
+        assert before.owned.stop == after.owned.start
+    for block in blocks:
+        assert len(block.owned) > 0
+        touching = tuple(
+            tile
+            for row in plan.rows
+            for tile in row
+            if tile.row0 < block.owned.stop and tile.row0 + tile.rows > block.owned.start
+        )
+        assert block.tiles == touching
+        assert block.read.start == min(tile.row0 for tile in touching)
+        assert block.read.stop == max(tile.row0 + tile.rows for tile in touching)
+        assert block.read.start <= block.owned.start < block.owned.stop <= block.read.stop
+        assert pickle.loads(pickle.dumps(block)) == block
+
+
+@EXAMPLES
+@given(plans(), st.integers(1, 4), st.integers(0, 2**16))
+def test_row_blocks_blend_exactly_as_the_whole_scene(
+    plan: TilePlan, per_block: int, seed: int
+) -> None:
+    scene, gap, water = random_masks(plan, seed)
+    whole = blend(plan, scene, gap, water, range(plan.height), tuple(sum(plan.rows, ())))
+
+    parts = [
+        blend(plan, scene, gap, water, block.owned, block.tiles)
+        for block in row_blocks(plan, per_block)
+    ]
+
+    filled = np.concatenate([part[0] for part in parts])
+    assert filled.tobytes() == whole[0].tobytes()
+    np.testing.assert_array_equal(np.concatenate([part[1] for part in parts]), whole[1])
+    assert sum(part[2] for part in parts) == whole[2] == 0
+
+
+def test_a_block_reads_the_rows_of_its_tiles_from_a_row_offset() -> None:
+    plan = plan_tiles(100, 40, tile=32, halo=4)
+    scene, _, _ = random_masks(plan, seed=3)
+    block = row_block(plan, range(1, 2))
+    read = slice(block.read.start, block.read.stop)
+
+    assert (block.owned, block.read) == (range(32, 56), range(24, 80))
+    assert block.owned_in_read == slice(8, 32)
+    tile = block.tiles[0]
+    np.testing.assert_array_equal(scene[read][tile.slices(block.read.start)], scene[tile.slices()])
+
+
+@pytest.mark.parametrize(
+    ("gap", "water", "reason"),
+    [
+        ([[0, 1], [0, 0]], [[1, 1], [1, 0]], TileReason.FILL),
+        ([[0, 0], [0, 0]], [[1, 1], [1, 0]], TileReason.NO_GAP),
+        ([[0, 0], [0, 0]], [[0, 0], [0, 0]], TileReason.NO_WATER),
+        ([[0, 1], [0, 0]], [[0, 0], [0, 0]], TileReason.NO_WATER),
+    ],
+)
+def test_skip_rules(gap: list[list[int]], water: list[list[int]], reason: TileReason) -> None:
+    decision = tile_needs_model(np.array(gap, bool), np.array(water, bool))
+
+    assert decision is reason
+    assert decision == reason.value
+
+
+def test_gap_pixels_no_tile_covered_stay_original_and_are_counted() -> None:
+    plan = plan_tiles(40, 40, tile=16, halo=2)
+    scene, gap, _ = random_masks(plan, seed=5)
+    blender = Blender(plan, range(40), BANDS)
+    tile = plan.rows[0][0]
+    blender.add(tile, np.zeros((16, 16, BANDS), np.float32))
+
+    filled, filled_mask = blender.compose(scene, gap)
+
+    covered = np.zeros_like(gap)
+    covered[tile.slices()] = True
+    np.testing.assert_array_equal(filled_mask, gap & covered)
+    assert blender.unfilled(gap) == np.count_nonzero(gap & ~covered)
+    assert filled[~filled_mask].tobytes() == scene[~filled_mask].tobytes()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((0, 10, 16, 2), "height must be at least 1"),
+        ((10, 10, 16, -1), "halo must be at least 0"),
+        ((10, 10, 16, 8), "tile must be larger than 2 \\* halo"),
+        ((10, 10.0, 16, 2), "width must be an integer"),
+    ],
+)
+def test_plan_tiles_rejects_bad_sizes(args: tuple[int, int, int, int], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        plan_tiles(*args)
+
+
+def test_bad_ranges_and_shapes_are_rejected() -> None:
+    plan = plan_tiles(40, 40, tile=16, halo=2)
+    blender = Blender(plan, range(0, 12), BANDS)
+    tiles = plan.rows
+
+    with pytest.raises(ValueError, match="tile_rows must be"):
+        row_block(plan, range(2, 2))
+    with pytest.raises(ValueError, match="tile_rows_per_block must be at least 1"):
+        row_blocks(plan, 0)
+    with pytest.raises(ValueError, match="rows must be"):
+        Blender(plan, range(30, 41), BANDS)
+    with pytest.raises(ValueError, match=r"prediction for tile \(0, 0\)"):
+        blender.add(tiles[0][0], np.zeros((16, 16, BANDS + 1)))
+    with pytest.raises(ValueError, match=r"tile \(2, 0\) has no row"):
+        blender.add(tiles[2][0], np.zeros((16, 16, BANDS)))
+    with pytest.raises(ValueError, match="original for scene rows"):
+        blender.compose(np.zeros((40, 40, BANDS)), np.zeros((12, 40), bool))
+    with pytest.raises(ValueError, match="differ in shape"):
+        tile_needs_model(np.zeros((2, 2), bool), np.zeros((2, 3), bool))
