@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python benchmarks/read_product.py
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/train_step.py
+	$(BIN)/python benchmarks/inpaint_scene.py
 
 clean:
 	rm -rf $(VENV) demo-output benchmarks/output build *.egg-info

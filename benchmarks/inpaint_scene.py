@@ -6,9 +6,9 @@ cover) is written once under `benchmarks/output/`; a cmunet generator with `--wi
 production default is 32) is exported untrained (the forward pass costs the same) with the
 scene's band statistics. The job, `s3inpaint inpaint` on the DirectRunner, runs in a child
 process; its wall time and peak RSS are measured from outside. The reference pushes the same
-tiles that hold a gap (one per tile, no block duplicates) through the serving signature in one
-loop, timing only the forward calls: that time over the job's is the share of wall time in the
-model. Goals: share >= 85 %, peak RSS <= 2.5 GB. Figures go to `benchmarks/output/inpaint.json`.
+tiles that hold a gap through the serving signature in one loop, timing only the forward calls:
+that time over the job's is the share of wall time in the model. Goals: share >= 85 %, peak RSS
+<= 2.5 GB. Figures go to `benchmarks/output/inpaint.json`.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def main() -> int:
     (OUTPUT / "inpaint.json").write_text(json.dumps(figures, indent=2))
     total = sum(ref["tiles"].values())
     print(f"scene {SHAPE[0]}x{SHAPE[1]}, tiles {total}: {ref['tiles']} "
-          f"(job, with block boundary rows: {run['job_tiles']})")  # fmt: skip
+          f"(the job's count: {run['job_tiles']})")  # fmt: skip
     print(f"model alone (reference) {ref['model_seconds']:.1f} s")
     print(f"job: product {run['product_seconds']:.1f} s, process wall {run['wall_seconds']:.1f} s "
           f"(imports, model load), {run['filled_pixels']} pixels filled")  # fmt: skip

@@ -106,8 +106,12 @@ def test_identity_model_returns_the_input(models, archive, tmp_path) -> None:
 
 
 def test_constant_model_fills_cloudy_water_only(models, archive, tmp_path) -> None:
+    import rasterio
+
     out = tmp_path / "out"
-    summary = run(InpaintConfig(str(models["constant"]), (f"{archive}/*",), str(out), **SMALL))
+    config = InpaintConfig(str(models["constant"]), (f"{archive}/*",), str(out),
+                           geotiff_bands=("Oa08", "Oa06"), **SMALL)  # fmt: skip
+    summary = run(config)
     written = [o for o in summary["outcomes"] if o["state"] == "written"]
     assert len(written) == 3
     for outcome in written:
@@ -121,7 +125,11 @@ def test_constant_model_fills_cloudy_water_only(models, archive, tmp_path) -> No
                 a, b = before[band].values, after[band].values
                 np.testing.assert_array_equal(a[~gap], b[~gap])  # observed, land, other invalid
                 np.testing.assert_allclose(b[gap], CONSTANT, atol=1e-4)  # packed to uint16
-        assert (out / (product.name.removesuffix(".SEN3") + ".png")).is_file()
+        stem = product.name.removesuffix(".SEN3")
+        assert (out / f"{stem}.png").is_file()
+        with rasterio.open(out / f"{stem}.tif") as tif:
+            assert tif.descriptions == ("Oa08", "Oa06", "filled") and tif.gcps[0]
+            np.testing.assert_array_equal(tif.read(3).astype(bool), gap)
         assert outcome["tiles"]["fill"] > 0
 
 

@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 
 from components.inpaint.tiling import (
     Blender,
+    RowMerger,
     Tile,
     TilePlan,
     TileReason,
     plan_tiles,
-    row_block,
-    row_blocks,
+    row_groups,
     tile_needs_model,
     tile_weights,
 )
@@ -208,59 +208,63 @@ def test_blending_a_constant_prediction_gives_the_constant(
 
 @EXAMPLES
 @given(plans(), st.integers(1, 4))
-def test_row_blocks_partition_the_rows_and_run_every_tile_touching_them(
-    plan: TilePlan, per_block: int
-) -> None:
-    blocks = row_blocks(plan, per_block)
+def test_row_groups_partition_the_tiles_and_the_final_rows(plan: TilePlan, per_group: int) -> None:
+    groups = row_groups(plan, per_group)
 
-    assert blocks[0].owned.start == 0
-    assert blocks[-1].owned.stop == plan.height
-    for before, after in itertools.pairwise(blocks):
-        assert before.owned.stop == after.owned.start
-    for block in blocks:
-        assert len(block.owned) > 0
-        touching = tuple(
-            tile
-            for row in plan.rows
-            for tile in row
-            if tile.row0 < block.owned.stop and tile.row0 + tile.rows > block.owned.start
-        )
-        assert block.tiles == touching
-        assert block.read.start == min(tile.row0 for tile in touching)
-        assert block.read.stop == max(tile.row0 + tile.rows for tile in touching)
-        assert block.read.start <= block.owned.start < block.owned.stop <= block.read.stop
-        assert pickle.loads(pickle.dumps(block)) == block
+    assert sum((g.tiles for g in groups), ()) == sum(plan.rows, ())  # every tile once
+    assert groups[0].final.start == 0 and groups[-1].final.stop == plan.height
+    for before, after in itertools.pairwise(groups):
+        assert before.final.stop == after.final.start
+        # no later group reaches above the rows a group finishes
+        assert all(t.row0 >= before.final.stop for t in after.tiles)
+    for group in groups:
+        assert group.rows.start == min(t.row0 for t in group.tiles)
+        assert group.rows.stop == max(t.row0 + t.rows for t in group.tiles)
+        assert pickle.loads(pickle.dumps(group)) == group
 
 
 @EXAMPLES
 @given(plans(), st.integers(1, 4), st.integers(0, 2**16))
-def test_row_blocks_blend_exactly_as_the_whole_scene(
-    plan: TilePlan, per_block: int, seed: int
+def test_merging_row_groups_blends_as_the_whole_scene(
+    plan: TilePlan, per_group: int, seed: int
 ) -> None:
     scene, gap, water = random_masks(plan, seed)
-    whole = blend(plan, scene, gap, water, range(plan.height), tuple(sum(plan.rows, ())))
+    whole, whole_mask, unfilled = blend(
+        plan, scene, gap, water, range(plan.height), tuple(sum(plan.rows, ()))
+    )
 
-    parts = [
-        blend(plan, scene, gap, water, block.owned, block.tiles)
-        for block in row_blocks(plan, per_block)
-    ]
+    merger = RowMerger(plan.width, BANDS)
+    filled = scene.copy()
+    mask = np.zeros(gap.shape, bool)
+    for group in row_groups(plan, per_group):
+        blender = Blender(plan, group.rows, BANDS)
+        for tile in group.tiles:
+            window = tile.slices()
+            if tile_needs_model(gap[window], water[window]) is TileReason.FILL:
+                rng = np.random.default_rng(tile.index)
+                blender.add(tile, rng.uniform(0, 1, (plan.tile, plan.tile, BANDS)))
+        merger.add(group.rows, *blender.partial(gap[group.rows.start : group.rows.stop]))
+        rows, done, values = merger.pop(group.final.stop)
+        assert rows == group.final
+        part = filled[rows.start : rows.stop]
+        part[done] = values
+        mask[rows.start : rows.stop] = done
 
-    filled = np.concatenate([part[0] for part in parts])
-    assert filled.tobytes() == whole[0].tobytes()
-    np.testing.assert_array_equal(np.concatenate([part[1] for part in parts]), whole[1])
-    assert sum(part[2] for part in parts) == whole[2] == 0
+    np.testing.assert_array_equal(mask, whole_mask)
+    np.testing.assert_allclose(filled, whole, rtol=0, atol=1e-6)
+    assert filled[~mask].tobytes() == scene[~mask].tobytes()
+    assert unfilled == 0
 
 
-def test_a_block_reads_the_rows_of_its_tiles_from_a_row_offset() -> None:
+def test_a_group_reads_the_rows_of_its_tiles_from_a_row_offset() -> None:
     plan = plan_tiles(100, 40, tile=32, halo=4)
     scene, _, _ = random_masks(plan, seed=3)
-    block = row_block(plan, range(1, 2))
-    read = slice(block.read.start, block.read.stop)
+    group = row_groups(plan, 1)[1]
+    read = slice(group.rows.start, group.rows.stop)
 
-    assert (block.owned, block.read) == (range(32, 56), range(24, 80))
-    assert block.owned_in_read == slice(8, 32)
-    tile = block.tiles[0]
-    np.testing.assert_array_equal(scene[read][tile.slices(block.read.start)], scene[tile.slices()])
+    assert (group.final, group.rows) == (range(24, 48), range(24, 56))
+    tile = group.tiles[0]
+    np.testing.assert_array_equal(scene[read][tile.slices(group.rows.start)], scene[tile.slices()])
 
 
 @pytest.mark.parametrize(
@@ -314,10 +318,10 @@ def test_bad_ranges_and_shapes_are_rejected() -> None:
     blender = Blender(plan, range(0, 12), BANDS)
     tiles = plan.rows
 
-    with pytest.raises(ValueError, match="tile_rows must be"):
-        row_block(plan, range(2, 2))
-    with pytest.raises(ValueError, match="tile_rows_per_block must be at least 1"):
-        row_blocks(plan, 0)
+    with pytest.raises(ValueError, match="tile_rows_per_group must be at least 1"):
+        row_groups(plan, 0)
+    with pytest.raises(ValueError, match="cannot add rows"):
+        RowMerger(40, BANDS).add(range(0, 4), np.zeros((3, 40), bool), np.zeros((0, 3)), [])
     with pytest.raises(ValueError, match="rows must be"):
         Blender(plan, range(30, 41), BANDS)
     with pytest.raises(ValueError, match=r"prediction for tile \(0, 0\)"):

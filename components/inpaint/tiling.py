@@ -84,23 +84,21 @@ class TilePlan:
 
 
 @dataclass(frozen=True)
-class RowBlock:
-    """A band of whole tile rows, processed on its own; build with `row_block` or `row_blocks`.
+class RowGroup:
+    """Whole tile rows inferred together; build with `row_groups`.
 
     Attributes:
-        owned: scene rows whose final values the block emits; blocks partition the scene rows.
-        read: scene rows the block's tiles read; contains `owned`.
-        tiles: every tile whose window touches `owned`, in plan order.
+        tile_rows: the tile-row indices of the group; groups partition them.
+        rows: scene rows the group's tiles cover (neighbouring groups overlap by the halos).
+        final: scene rows whose blend is complete once this group and those above it are
+            merged; groups' final rows partition the scene rows.
+        tiles: the group's tiles, in plan order.
     """
 
-    owned: range
-    read: range
+    tile_rows: range
+    rows: range
+    final: range
     tiles: tuple[Tile, ...]
-
-    @property
-    def owned_in_read(self) -> slice:
-        """The owned rows as a slice of arrays holding the `read` rows."""
-        return slice(self.owned.start - self.read.start, self.owned.stop - self.read.start)
 
 
 class TileReason(enum.StrEnum):
@@ -147,40 +145,27 @@ def tile_weights(plan: TilePlan, tile: Tile) -> np.ndarray:
     return np.outer(row, col).astype(np.float32)
 
 
-def row_block(plan: TilePlan, tile_rows: range) -> RowBlock:
-    """The block made of the tile rows `tile_rows` (a contiguous, ascending range).
-
-    The block owns the scene rows from the end of the tile row before it (0 for the first) to
-    the end of its last tile row, so consecutive blocks own consecutive rows.
+def row_groups(plan: TilePlan, tile_rows_per_group: int) -> tuple[RowGroup, ...]:
+    """Groups of `tile_rows_per_group` tile rows each (fewer in the last), top to bottom.
 
     Raises:
-        ValueError: `tile_rows` is empty, not contiguous or outside the plan's tile rows.
+        ValueError: `tile_rows_per_group` is not an integer of at least 1.
     """
+    size = _check_int("tile_rows_per_group", tile_rows_per_group, 1)
     count = len(plan.row_starts)
-    if tile_rows.step != 1 or not 0 <= tile_rows.start < tile_rows.stop <= count:
-        raise ValueError(
-            f"tile_rows must be a non-empty range in range(0, {count}), got {tile_rows}"
-        )
-    start = plan.row_end(tile_rows.start - 1) if tile_rows.start > 0 else 0
-    owned = range(start, plan.row_end(tile_rows.stop - 1))
-    # Tile rows after the block's own that start above its last owned row still cover some.
-    last = max(i for i in range(tile_rows.start, count) if plan.row_starts[i] < owned.stop)
-    read = range(plan.row_starts[tile_rows.start], plan.row_end(last))
-    tiles = tuple(t for i in range(tile_rows.start, last + 1) for t in plan.tile_row(i))
-    return RowBlock(owned, read, tiles)
-
-
-def row_blocks(plan: TilePlan, tile_rows_per_block: int) -> tuple[RowBlock, ...]:
-    """Blocks of `tile_rows_per_block` tile rows each (fewer in the last), top to bottom.
-
-    Raises:
-        ValueError: `tile_rows_per_block` is not an integer of at least 1.
-    """
-    size = _check_int("tile_rows_per_block", tile_rows_per_block, 1)
-    count = len(plan.row_starts)
-    return tuple(
-        row_block(plan, range(start, min(start + size, count))) for start in range(0, count, size)
-    )
+    firsts = list(range(0, count, size))
+    groups = []
+    for g, first in enumerate(firsts):
+        tile_rows = range(first, min(first + size, count))
+        final_start = 0 if g == 0 else plan.row_starts[first]
+        final_stop = plan.row_starts[firsts[g + 1]] if g + 1 < len(firsts) else plan.height
+        groups.append(RowGroup(
+            tile_rows,
+            range(plan.row_starts[first], max(plan.row_end(i) for i in tile_rows)),
+            range(final_start, final_stop),
+            tuple(t for i in tile_rows for t in plan.tile_row(i)),
+        ))  # fmt: skip
+    return tuple(groups)
 
 
 def tile_needs_model(gap_window: np.ndarray, water_window: np.ndarray) -> TileReason:
@@ -280,6 +265,16 @@ class Blender:
         filled[filled_mask] = blended.astype(original.dtype)
         return filled, filled_mask
 
+    def partial(self, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mask, sums, weights) at the gap pixels any tile covered: what a `RowMerger` takes.
+
+        mask is gap & (weight > 0) over this blender's rows; sums (n, bands) are the weighted
+        predictions there and weights (n,) their weights, both float64.
+        """
+        self._check_rows("gap", gap.shape, self._weight.shape)
+        mask = gap & (self._weight > 0)
+        return mask, self._sum[mask], self._weight[mask]
+
     def blended(self, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(filled_mask, values): gap & (weight > 0), and the blended (n, bands) float32 there.
 
@@ -332,3 +327,52 @@ def _check_int(name: str, value: int, minimum: int) -> int:
     if number < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {number}")
     return number
+
+
+class RowMerger:
+    """Adds groups' partial sums in group order and hands out finished rows.
+
+    Rows stay pending from the first row not yet handed out to the last row any group added;
+    `pop(stop)` returns the rows before `stop` (a group's `final.stop`), which no later group
+    touches.
+    """
+
+    def __init__(self, width: int, bands: int) -> None:
+        self.width = _check_int("width", width, 1)
+        self.bands = _check_int("bands", bands, 1)
+        self.start = 0
+        self._sum = np.zeros((0, width, bands), np.float64)
+        self._weight = np.zeros((0, width), np.float64)
+
+    def add(self, rows: range, mask: np.ndarray, sums: np.ndarray, weights: np.ndarray) -> None:
+        """Add a group's `Blender.partial` over scene rows `rows`.
+
+        Raises:
+            ValueError: `rows` start above rows already handed out, or shapes disagree.
+        """
+        if rows.start < self.start or mask.shape != (len(rows), self.width):
+            raise ValueError(f"cannot add rows {rows} (pending from {self.start}) with a mask "
+                             f"of shape {mask.shape}")  # fmt: skip
+        stop = self.start + len(self._weight)
+        if rows.stop > stop:
+            grow = rows.stop - stop
+            self._sum = np.concatenate([self._sum, np.zeros((grow, self.width, self.bands))])
+            self._weight = np.concatenate([self._weight, np.zeros((grow, self.width))])
+        window = slice(rows.start - self.start, rows.stop - self.start)
+        self._sum[window][mask] += sums
+        self._weight[window][mask] += weights
+
+    def pop(self, stop: int) -> tuple[range, np.ndarray, np.ndarray]:
+        """(rows, filled_mask, values): the pending rows before `stop`, done.
+
+        filled_mask is where some tile added weight; values (n, bands) float32 the blend there.
+        """
+        count = max(0, min(stop - self.start, len(self._weight)))
+        rows = range(self.start, self.start + max(count, stop - self.start))
+        weight = np.zeros((len(rows), self.width))
+        summed = np.zeros((len(rows), self.width, self.bands))
+        weight[:count], summed[:count] = self._weight[:count], self._sum[:count]
+        self._sum, self._weight = self._sum[count:], self._weight[count:]
+        self.start = rows.stop
+        mask = weight > 0
+        return rows, mask, (summed[mask] / weight[mask][:, None]).astype(np.float32)

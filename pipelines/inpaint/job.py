@@ -34,9 +34,10 @@ from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 
 from components.inpaint.tiling import (
     Blender,
+    RowMerger,
     TileReason,
     plan_tiles,
-    row_blocks,
+    row_groups,
     tile_needs_model,
 )
 from components.olci.format import MANIFEST
@@ -224,18 +225,18 @@ class PlanProduct(beam.DoFn):
                 raise ValueError(f"{path}: lacks the model's bands {missing}")
             height, width = ds.sizes["y"], ds.sizes["x"]
             plan = plan_tiles(height, width, config.tile, config.halo)
-            blocks = row_blocks(plan, config.block_tile_rows)
+            blocks = row_groups(plan, config.block_tile_rows)
             counts = dict.fromkeys((r.value for r in TileReason), 0)
             for b, block in enumerate(blocks):
-                reflectance, gap, water = read_rows(ds, block.read, bands)
+                reflectance, gap, water = read_rows(ds, block.rows, bands)
                 inputs, indices = [], []
                 for tile in block.tiles:
-                    window = tile.slices(block.read.start)
+                    window = tile.slices(block.rows.start)
                     reason = tile_needs_model(gap[window], water[window])
                     counts[reason.value] += 1
                     if reason is TileReason.FILL:
                         inputs.append(tile_input(reflectance, gap, tile, config.tile,
-                                                 block.read.start))  # fmt: skip
+                                                 block.rows.start))  # fmt: skip
                         indices.append(tile.index)
                 if inputs:
                     refl = np.stack([i[0] for i in inputs])
@@ -272,36 +273,29 @@ class BlockModelHandler(ServingModelHandler):
 
 
 class BlendBlock(beam.DoFn):
-    """Blend a block's predicted tiles and store its filled pixels in the work folder."""
+    """Blend a row group's predicted tiles; store its weighted sums in the work folder."""
 
     def __init__(self, config: InpaintConfig, bands: int) -> None:
         self._config = config
         self._bands = bands
 
-    def process(self, element) -> Iterator[tuple[str, tuple[int, str, int]]]:
+    def process(self, element) -> Iterator[tuple[str, tuple[int, str]]]:
         (name, height, width, b), result = element
         gaps, indices = result.example
         config = self._config
         plan = plan_tiles(height, width, config.tile, config.halo)
-        block = row_blocks(plan, config.block_tile_rows)[b]
-        owned = block.owned
-        blender = Blender(plan, owned, self._bands)
-        gap = np.zeros((len(owned), width), bool)
+        rows = row_groups(plan, config.block_tile_rows)[b].rows
+        blender = Blender(plan, rows, self._bands)
+        gap = np.zeros((len(rows), width), bool)
         for (i, j), tile_gap, pred in zip(indices, gaps, result.inference, strict=True):
             tile = plan.rows[i][j]
-            top, bottom = max(tile.row0, owned.start), min(tile.row0 + tile.rows, owned.stop)
-            if top >= bottom:
-                continue
             blender.add(tile, pred)
-            rows = slice(top - owned.start, bottom - owned.start)
-            gap[rows, tile.col0 : tile.col0 + tile.cols] |= tile_gap[
-                top - tile.row0 : bottom - tile.row0, : tile.cols
-            ]
-        mask, values = blender.blended(gap)
+            gap[tile.slices(rows.start)] |= tile_gap[: tile.rows, : tile.cols]
+        mask, sums, weights = blender.partial(gap)
         path = FileSystems.join(config.work(name), f"block-{b:05d}.npz")
         with FileSystems.create(path) as f:
-            f.write(encode_block(owned, np.flatnonzero(mask), values))
-        yield (name, (b, path, int(mask.sum())))
+            f.write(encode_block(rows, np.flatnonzero(mask), sums, weights))
+        yield (name, (b, path))
 
 
 class WriteProduct(beam.DoFn):
@@ -328,7 +322,7 @@ class WriteProduct(beam.DoFn):
             seconds = time.time() - job.started
             yield Outcome(job.input, WRITTEN, "", target, filled, job.tiles, round(seconds, 2))
 
-    def _write(self, job: ProductJob, blocks: list[tuple[int, str, int]]) -> int:
+    def _write(self, job: ProductJob, blocks: list[tuple[int, str]]) -> int:
         from components.olci import ProductWriter, open_product, remove_stale_temporaries
         from pipelines.inpaint.outputs import publish
 
@@ -342,12 +336,20 @@ class WriteProduct(beam.DoFn):
                 local_target.parent.mkdir(parents=True, exist_ok=True)
                 remove_stale_temporaries(local_target.parent, older_than=STALE_SECONDS)
             filled = 0
+            paths = dict(blocks)
+            plan = plan_tiles(job.height, job.width, config.tile, config.halo)
+            merger = RowMerger(job.width, len(self._model.bands))
             with open_product(job.input, gcs_client=_gcs_client(job.input)) as ds:
                 with ProductWriter(ds, local_target, overwrite=True) as writer:
-                    for _, path, _ in blocks:
-                        with FileSystems.open(path) as f:
-                            rows, index, values = decode_block(f.read())
-                        filled += self._write_block(ds, writer, rows, index, values)
+                    for b, group in enumerate(row_groups(plan, config.block_tile_rows)):
+                        if b in paths:
+                            with FileSystems.open(paths[b]) as f:
+                                rows, index, sums, weights = decode_block(f.read())
+                            mask = np.zeros((len(rows), job.width), bool)
+                            mask.reshape(-1)[index] = True
+                            merger.add(rows, mask, sums, weights)
+                        rows, mask, values = merger.pop(group.final.stop)
+                        filled += self._write_rows(ds, writer, rows, mask, values)
                     writer.commit()
                 extras = self._extras(ds, local_target, Path(tmp))
             if is_gcs(target):
@@ -355,21 +357,24 @@ class WriteProduct(beam.DoFn):
             for extra in extras:
                 _copy_out(extra, FileSystems.join(config.output, extra.name))
         if blocks:
-            FileSystems.delete([path for _, path, _ in blocks])
+            FileSystems.delete([path for _, path in blocks])
         return filled
 
-    def _write_block(self, ds, writer, rows: range, index, values) -> int:
-        window = ds.isel(y=slice(rows.start, rows.stop))
-        shape = (len(rows), ds.sizes["x"])
+    def _write_rows(self, ds, writer, rows: range, mask: np.ndarray, values: np.ndarray) -> int:
+        """Write the filled pixels of `rows`; rows with none keep the source's copy untouched."""
+        used = np.flatnonzero(mask.any(axis=1))
+        if not used.size:
+            return 0
+        span = slice(rows.start + int(used[0]), rows.start + int(used[-1]) + 1)
+        mask = mask[used[0] : used[-1] + 1]
+        window = ds.isel(y=span)
         bands = {}
         for i, band in enumerate(self._model.bands):
-            data = np.asarray(window[band].values, np.float32).copy()
-            data.reshape(-1)[index] = values[:, i]
+            data = np.array(window[band].values, np.float32)
+            data[mask] = values[:, i]
             bands[band] = data
-        mask = np.zeros(shape, bool)
-        mask.reshape(-1)[index] = True
-        writer.write_rows(slice(rows.start, rows.stop), bands, mask)
-        return int(index.size)
+        writer.write_rows(span, bands, mask)
+        return int(mask.sum())
 
     def _extras(self, before, product: Path, tmp: Path) -> list[Path]:
         from components.olci import open_product
@@ -481,9 +486,10 @@ def run(config: InpaintConfig, beam_args: list[str] | None = None) -> dict:
 
     from pipelines.inpaint.model import read_model_info
 
+    options = PipelineOptions(beam_args or [])
+    FileSystems.set_options(options)  # gs:// access outside the pipeline uses the same options
     model = read_model_info(config.model)
     config.check(model)
-    options = PipelineOptions(beam_args or [])
     with beam.Pipeline(options=options) as pipeline:
         outcomes = build(pipeline, config, model)
         _ = (

@@ -60,15 +60,17 @@ def tile_input(
     return refl, mask
 
 
-def encode_block(rows: range, index: np.ndarray, values: np.ndarray) -> bytes:
-    """A blended block as bytes: its scene rows, filled pixels' flat indices and values."""
+def encode_block(rows: range, index: np.ndarray, sums: np.ndarray, weights: np.ndarray) -> bytes:
+    """A row group's blend as bytes: its scene rows, and at the gap pixels its tiles covered
+    (flat indices into those rows) the weighted sums (n, bands) and weights (n,), float32."""
     buffer = io.BytesIO()
-    np.savez(buffer, rows=np.array([rows.start, rows.stop]), index=index, values=values)
+    np.savez(buffer, rows=np.array([rows.start, rows.stop]), index=index,
+             sums=sums.astype(np.float32), weights=weights.astype(np.float32))  # fmt: skip
     return buffer.getvalue()
 
 
-def decode_block(data: bytes) -> tuple[range, np.ndarray, np.ndarray]:
-    """The inverse of `encode_block`."""
+def decode_block(data: bytes) -> tuple[range, np.ndarray, np.ndarray, np.ndarray]:
+    """The inverse of `encode_block`: (rows, index, sums, weights)."""
     with np.load(io.BytesIO(data)) as npz:
         start, stop = (int(v) for v in npz["rows"])
-        return range(start, stop), npz["index"], npz["values"]
+        return range(start, stop), npz["index"], npz["sums"], npz["weights"]

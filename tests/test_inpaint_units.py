@@ -1,0 +1,121 @@
+"""The batch job's parts without a pipeline: matching, model description, scene rows, blocks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from components.olci import BAND_NAMES, open_product
+from components.sample.products import write_sample_product
+from pipelines.inpaint.job import FAILED, InpaintConfig, MatchProducts, Outcome
+from pipelines.inpaint.model import ModelInfo, read_model_info
+from pipelines.inpaint.scene import (
+    decode_block,
+    encode_block,
+    fill_mask,
+    output_name,
+    read_rows,
+    tile_input,
+)
+
+
+def _match(pattern: str) -> tuple[list[str], dict[str, str]]:
+    found, failed = [], {}
+    for item in MatchProducts().process(pattern):
+        if hasattr(item, "tag"):
+            outcome: Outcome = item.value
+            assert outcome.state == FAILED
+            failed[Path(outcome.input).name] = outcome.reason
+        else:
+            found.append(Path(item).name)
+    return found, failed
+
+
+def test_matching_finds_folders_and_zips_and_reports_the_rest(tmp_path: Path) -> None:
+    folder = write_sample_product(tmp_path, (16, 16), 1)
+    zipped = write_sample_product(tmp_path, (16, 16), 2, as_zip=True)
+    (tmp_path / "notes.txt").write_text("not a product")
+    (tmp_path / "empty.SEN3").mkdir()
+    found, failed = _match(f"{tmp_path}/*")
+    assert found == sorted([folder.name, zipped.name])
+    assert set(failed) == {"notes.txt", "empty.SEN3"}
+    assert "neither a .SEN3 folder with a manifest nor a .zip" in failed["notes.txt"]
+    assert _match(str(folder)) == ([folder.name], {})  # a folder named directly
+    assert _match(f"{tmp_path}/nothing-*") == ([], {"nothing-*": "matches nothing"})
+
+
+def test_output_names() -> None:
+    assert output_name("gs://b/in/S3A_X.SEN3.zip") == "S3A_X.SEN3"
+    assert output_name("/in/S3A_X.SEN3/") == "S3A_X.SEN3"
+    assert output_name("/in/S3A_X.zip") == "S3A_X.SEN3"
+
+
+def test_model_description(tmp_path: Path) -> None:
+    path = tmp_path / "model"
+    path.mkdir()
+    with pytest.raises(FileNotFoundError, match="not an s3inpaint model"):
+        read_model_info(str(path))
+    meta = path / "s3inpaint_model.json"
+    meta.write_text(json.dumps({"bands": 16, "stride": 8}))
+    assert read_model_info(str(path)) == ModelInfo(str(path), BAND_NAMES, 8)
+    meta.write_text(json.dumps({"bands": 3, "stride": 16, "band_names": ["Oa08", "Oa06", "x"]}))
+    with pytest.raises(ValueError, match=r"\['x'\] are not OLCI"):
+        read_model_info(str(path))
+    meta.write_text(json.dumps({"bands": 3, "stride": 16}))
+    with pytest.raises(ValueError, match="does not say which 3 bands"):
+        read_model_info(str(path))
+
+
+def test_settings_are_checked_against_the_model() -> None:
+    model = ModelInfo("m", BAND_NAMES, 16)
+    InpaintConfig("m", ("in",), "out", tile=64, halo=8).check(model)
+    for bad, message in (
+        ({"tile": 72}, "multiple of the model's stride 16"),
+        ({"tile": 64, "halo": 32}, "halo"),
+        ({"geotiff_bands": ("Oa99",)}, "Oa99"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            InpaintConfig("m", ("in",), "out", **bad).check(model)
+
+
+def test_rows_mark_cloudy_water_as_the_gap_and_hide_other_invalid_pixels(product) -> None:
+    with open_product(product) as ds:
+        reflectance, gap, water = read_rows(ds, range(10, 40), ("Oa08", "Oa06"))
+        window = ds.isel(y=slice(10, 40))
+        valid, land, cloud = (window[v].values for v in ("valid", "land", "cloud"))
+        stored = window["Oa08"].values
+    np.testing.assert_array_equal(gap, fill_mask(valid, land, cloud))
+    np.testing.assert_array_equal(water, ~land)
+    assert not (gap & land).any() and not (gap & valid).any()
+    other_invalid = ~valid & ~gap
+    assert np.isnan(reflectance[..., 0][other_invalid]).all()
+    np.testing.assert_array_equal(reflectance[..., 0][valid | gap], stored[valid | gap])
+
+
+def test_tile_input_pads_past_the_scene_edge() -> None:
+    from components.inpaint.tiling import plan_tiles
+
+    plan = plan_tiles(20, 30, tile=32, halo=4)
+    (tile,) = plan.rows[0]
+    reflectance = np.ones((20, 30, 2), np.float32)
+    gap = np.ones((20, 30), bool)
+    refl, mask = tile_input(reflectance, gap, tile, 32, row_offset=0)
+    assert refl.shape == (32, 32, 2) and mask.shape == (32, 32)
+    assert np.isnan(refl[20:]).all() and not mask[20:].any() and not mask[:, 30:].any()
+    assert mask[:20, :30].all()
+
+
+def test_block_files_round_trip() -> None:
+    index = np.array([0, 5, 17])
+    sums = np.arange(6, dtype=np.float64).reshape(3, 2)
+    weights = np.array([0.5, 1.0, 0.25])
+    rows, index_back, sums_back, weights_back = decode_block(
+        encode_block(range(8, 16), index, sums, weights)
+    )
+    assert rows == range(8, 16)
+    np.testing.assert_array_equal(index_back, index)
+    np.testing.assert_array_equal(sums_back, sums.astype(np.float32))
+    np.testing.assert_array_equal(weights_back, weights.astype(np.float32))
