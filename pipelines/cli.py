@@ -120,6 +120,27 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument("--no-quicklook", action="store_true", help="skip the before/after PNG")
     inpaint.add_argument("--overwrite", action="store_true", help="redo complete outputs too")
     inpaint.set_defaults(func=_inpaint)
+
+    kubeflow = sub.add_parser(
+        "kubeflow",
+        help="Kubeflow Pipelines: compile the training pipeline",
+        description="Compile the training pipeline for Kubeflow Pipelines v2 / Vertex.",
+    )
+    kfp_sub = kubeflow.add_subparsers(dest="kubeflow_command", required=True, metavar="ACTION")
+    compile_ = kfp_sub.add_parser(
+        "compile",
+        help="write the PipelineSpec YAML of a training configuration",
+        description=(
+            "Compile the pipeline of a training configuration (as for `s3inpaint train`, with a "
+            "gs:// pipeline_root) into a KFP v2 PipelineSpec YAML for the kfp Client or Vertex."
+        ),
+    )
+    compile_.add_argument("--config", required=True, metavar="FILE", help="YAML or JSON file")
+    compile_.add_argument("--image", required=True, help="the image built from kubeflow/Dockerfile")
+    compile_.add_argument("--output", default="pipeline.yaml", metavar="YAML")
+    compile_.add_argument("--trainer-gpus", type=int, default=1, metavar="N")
+    compile_.add_argument("--gpu-type", default="NVIDIA_TESLA_T4", metavar="TYPE")
+    compile_.set_defaults(func=_kubeflow_compile)
     return parser
 
 
@@ -228,6 +249,21 @@ def _inpaint(args: argparse.Namespace) -> int:
         if outcome["state"] == FAILED:
             print(f"failed: {outcome['input']}: {outcome['reason']}", file=sys.stderr)
     return 1 if counts[FAILED] else 0
+
+
+def _kubeflow_compile(args: argparse.Namespace) -> int:
+    from kubeflow.compile import KubeflowSettings, compile_pipeline
+    from pipelines.config import PipelineConfig
+
+    try:
+        config = PipelineConfig.load(args.config)
+        settings = KubeflowSettings(args.image, args.trainer_gpus, args.gpu_type)
+        path = compile_pipeline(config, settings, args.output)
+    except (OSError, ValueError) as error:
+        print(f"s3inpaint kubeflow compile: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

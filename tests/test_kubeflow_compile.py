@@ -1,0 +1,108 @@
+"""`s3inpaint kubeflow compile`: the training pipeline as a KFP v2 PipelineSpec YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines.cli import main
+
+CONFIG = """\
+pipeline_name: s3inpaint-prod
+pipeline_root: gs://bucket/root
+input_base: gs://bucket/olci
+input_pattern: "{SPAN}/*.SEN3"
+serving_dir: gs://bucket/serving
+train_steps: 500
+"""
+IMAGE = "europe-docker.pkg.dev/project/repo/s3inpaint:1"
+# KFP v2 runs the latest-blessed-model resolver as two resolver tasks: blessings, then model.
+RESOLVERS = {
+    "latest_blessed_model_resolver-model-blessing-resolver",
+    "latest_blessed_model_resolver-model-resolver",
+}
+COMPONENTS = {
+    "OlciExampleGen", "MaskGen", "StatisticsGen", "SchemaGen", "Transform", "Trainer",
+    "SsimEvaluator", "Pusher",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory) -> dict:
+    from google.protobuf import json_format
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
+    folder = tmp_path_factory.mktemp("kfp")
+    (folder / "train.yaml").write_text(CONFIG)
+    out = folder / "pipeline.yaml"
+    args = ["kubeflow", "compile", "--config", str(folder / "train.yaml"), "--image", IMAGE,
+            "--output", str(out), "--trainer-gpus", "2"]  # fmt: skip
+    assert main(args) == 0
+    data = yaml.safe_load(out.read_text())
+    json_format.ParseDict(data, pipeline_spec_pb2.PipelineSpec())  # a valid PipelineSpec
+    return data
+
+
+def test_every_component_is_a_task_with_the_image(spec: dict) -> None:
+    assert set(spec["root"]["dag"]["tasks"]) == COMPONENTS | RESOLVERS
+    assert spec["defaultPipelineRoot"] == "gs://bucket/root"
+    executors = spec["deploymentSpec"]["executors"]
+    containers = {k: v["container"] for k, v in executors.items() if "container" in v}
+    assert set(containers) == {f"{c}_executor" for c in COMPONENTS}
+    assert {c["image"] for c in containers.values()} == {IMAGE}
+    evaluator = containers["SsimEvaluator_executor"]
+    assert "components.evaluator.executor.Executor" in evaluator["args"]
+
+
+def test_trainer_gets_gpus_and_heavy_components_more_memory(spec: dict) -> None:
+    executors = spec["deploymentSpec"]["executors"]
+    trainer = executors["Trainer_executor"]["container"]["resources"]
+    assert trainer["accelerator"] == {"count": "2", "type": "NVIDIA_TESLA_T4"}
+    assert (
+        trainer["memoryLimit"]
+        > executors["Pusher_executor"]["container"]["resources"]["memoryLimit"]
+    )
+    assert "accelerator" not in executors["SsimEvaluator_executor"]["container"]["resources"]
+
+
+def test_the_latest_blessed_model_resolver_is_compiled(spec: dict) -> None:
+    resolvers = [v["resolver"] for v in spec["deploymentSpec"]["executors"].values()
+                 if "resolver" in v]  # fmt: skip
+    filters = " ".join(q["filter"] for r in resolvers for q in r["outputArtifactQueries"].values())
+    assert "tfx.ModelBlessing" in filters and "blessed" in filters and "current_model_id" in filters
+    tasks = spec["root"]["dag"]["tasks"]
+    inputs = tasks["SsimEvaluator"]["inputs"]["artifacts"]
+    assert inputs["baseline_model"]["taskOutputArtifact"]["producerTask"] == (
+        "latest_blessed_model_resolver-model-resolver"
+    )
+
+
+def test_the_pusher_target_and_train_steps_are_in_the_spec(spec: dict) -> None:
+    text = yaml.safe_dump(spec)
+    assert "gs://bucket/serving" in text and "500" in text
+
+
+def test_compile_refuses_a_local_root_or_a_json_output(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "train.yaml"
+    config.write_text(CONFIG.replace("gs://bucket/root", "runs"))
+    args = ["kubeflow", "compile", "--config", str(config), "--image", IMAGE]
+    assert main([*args, "--output", str(tmp_path / "p.yaml")]) == 2
+    assert "need gs://" in capsys.readouterr().err
+    config.write_text(CONFIG)
+    assert main([*args, "--output", str(tmp_path / "p.json")]) == 2
+    assert "must be .yaml" in capsys.readouterr().err
+
+
+def test_the_image_pins_keras_3_and_installs_the_lock() -> None:
+    dockerfile = (Path(__file__).parents[1] / "kubeflow" / "Dockerfile").read_text()
+    assert "TF_USE_LEGACY_KERAS=0" in dockerfile
+    assert "-r requirements.lock" in dockerfile
+    assert "--no-deps tfx==1.16.0 ml-pipelines-sdk==1.16.0" in dockerfile
+    beam = next(
+        line.split("==")[1]
+        for line in (Path(__file__).parents[1] / "requirements.lock").read_text().splitlines()
+        if line.startswith("apache-beam==")
+    )
+    assert f"beam_python3.11_sdk:{beam}" in dockerfile  # the worker boot matches the SDK
