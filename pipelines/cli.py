@@ -141,6 +141,25 @@ def build_parser() -> argparse.ArgumentParser:
     compile_.add_argument("--trainer-gpus", type=int, default=1, metavar="N")
     compile_.add_argument("--gpu-type", default="NVIDIA_TESLA_T4", metavar="TYPE")
     compile_.set_defaults(func=_kubeflow_compile)
+
+    schedule = kfp_sub.add_parser(
+        "schedule",
+        help="create a recurring (cron) run of a compiled pipeline on a KFP endpoint",
+        description=(
+            "Create a recurring run of a compiled PipelineSpec on a Kubeflow Pipelines endpoint "
+            "(--host), or with --dry-run write the request it would send. Cron: crontab's five "
+            "fields, or KFP's six (seconds first)."
+        ),
+    )
+    schedule.add_argument("--pipeline", required=True, metavar="YAML", help="compiled spec")
+    schedule.add_argument("--cron", required=True, help='e.g. "0 3 1 * *" (monthly)')
+    schedule.add_argument("--name", required=True, help="the recurring run's display name")
+    schedule.add_argument("--experiment", default="s3inpaint", help="experiment (by name)")
+    schedule.add_argument("--pipeline-root", metavar="GS", help="default: the spec's")
+    target = schedule.add_mutually_exclusive_group(required=True)
+    target.add_argument("--host", metavar="URL", help="the KFP API endpoint")
+    target.add_argument("--dry-run", metavar="JSON", help="write the request here instead")
+    schedule.set_defaults(func=_kubeflow_schedule)
     return parser
 
 
@@ -263,6 +282,31 @@ def _kubeflow_compile(args: argparse.Namespace) -> int:
         print(f"s3inpaint kubeflow compile: {error}", file=sys.stderr)
         return 2
     print(f"wrote {path}")
+    return 0
+
+
+def _kubeflow_schedule(args: argparse.Namespace) -> int:
+    from kubeflow.schedule import create_schedule, recurring_run_request, request_json
+
+    try:
+        request = recurring_run_request(
+            args.pipeline,
+            name=args.name,
+            cron=args.cron,
+            experiment_id=args.experiment,  # replaced by the experiment's id when sent
+            pipeline_root=args.pipeline_root,
+        )
+    except (OSError, ValueError) as error:
+        print(f"s3inpaint kubeflow schedule: {error}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        from pathlib import Path
+
+        Path(args.dry_run).write_text(request_json(request))
+        print(f"wrote the request to {args.dry_run} (nothing sent)")
+        return 0
+    created = create_schedule(args.host, args.experiment, request)
+    print(f"created recurring run {created.recurring_run_id} ({args.cron})")
     return 0
 
 

@@ -106,3 +106,35 @@ def test_the_image_pins_keras_3_and_installs_the_lock() -> None:
         if line.startswith("apache-beam==")
     )
     assert f"beam_python3.11_sdk:{beam}" in dockerfile  # the worker boot matches the SDK
+
+
+def test_schedule_dry_run_writes_a_well_formed_request(spec: dict, tmp_path: Path) -> None:
+    import json
+
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "request.json"
+    args = ["kubeflow", "schedule", "--pipeline", str(pipeline), "--cron", "0 3 1 * *",
+            "--name", "monthly retrain", "--dry-run", str(out)]  # fmt: skip
+    assert main(args) == 0
+    request = json.loads(out.read_text())
+    assert request["trigger"] == {"cron_schedule": {"cron": "0 0 3 1 * *"}}
+    assert request["mode"] == "ENABLE" and request["display_name"] == "monthly retrain"
+    assert request["runtime_config"]["pipeline_root"] == "gs://bucket/root"
+    assert request["pipeline_spec"]["root"] == spec["root"]
+    assert request["experiment_id"] == "s3inpaint" and request["no_catchup"] is True
+
+
+def test_schedule_rejects_bad_cron_and_non_specs(spec: dict, tmp_path: Path, capsys) -> None:
+    from kubeflow.schedule import normalise_cron
+
+    assert normalise_cron("*/30 * * * * *") == "*/30 * * * * *"
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(yaml.safe_dump(spec))
+    base = ["kubeflow", "schedule", "--name", "n", "--dry-run", str(tmp_path / "r.json")]
+    assert main([*base, "--pipeline", str(pipeline), "--cron", "monthly"]) == 2
+    assert "expected 5 (crontab) or 6" in capsys.readouterr().err
+    other = tmp_path / "other.yaml"
+    other.write_text("a: 1\n")
+    assert main([*base, "--pipeline", str(other), "--cron", "0 3 1 * *"]) == 2
+    assert "not a compiled PipelineSpec" in capsys.readouterr().err
