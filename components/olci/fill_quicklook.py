@@ -9,14 +9,7 @@ import numpy as np
 import xarray as xr
 
 from components.olci.format import TRUE_COLOUR
-from components.olci.quicklook import (
-    CLOUD_RGB,
-    LAND_RGB,
-    NODATA_RGB,
-    RIM_RGB,
-    compose,
-    subsample_step,
-)
+from components.olci.quicklook import compose, scene_keys, subsample_step
 
 FILLED_RGB = np.array([1.0, 0.2, 0.6])
 WATER_GREY = np.array([0.35, 0.35, 0.35])
@@ -101,18 +94,12 @@ def write_fill_quicklook(
         ax.set_axis_off()
         ax.set_title(name, fontsize=7)
     fig.suptitle(title or after.attrs.get("product_name", ""), fontsize=6)
-    scene_keys = [
-        Patch(color=CLOUD_RGB, label="cloud", ec="k", lw=0.3),
-        Patch(color=RIM_RGB, label="cloud rim", ec="k", lw=0.3),
-        Patch(color=LAND_RGB, label="land"),
-        Patch(color=NODATA_RGB, label="no data"),
-    ]
     mask_keys = [
         Patch(color=FILLED_RGB, label="filled"),
         Patch(color=WATER_GREY, label="water"),
         Patch(color=LAND_GREY, label="land"),
     ]
-    for ax, keys in ((axes[0], scene_keys), (axes[2], mask_keys)):
+    for ax, keys in ((axes[0], scene_keys()), (axes[2], mask_keys)):
         ax.legend(handles=keys, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(keys),
                   fontsize=6, frameon=False)  # fmt: skip
     out = Path(path)

@@ -52,13 +52,24 @@ def compose(ds: xr.Dataset, step: int) -> np.ndarray:
     return out
 
 
+def scene_keys() -> list:
+    """Legend entries of the quicklook's colours: cloud, cloud rim, land, no data."""
+    from matplotlib.patches import Patch
+
+    return [
+        Patch(color=CLOUD_RGB, label="cloud", ec="k", lw=0.3),
+        Patch(color=RIM_RGB, label="cloud rim", ec="k", lw=0.3),
+        Patch(color=LAND_RGB, label="land"),
+        Patch(color=NODATA_RGB, label="no data"),
+    ]
+
+
 def write_quicklook(ds: xr.Dataset, path: str | os.PathLike[str], title: str = "") -> Path:
     """Write a PNG of `ds` in true colour (Oa08/Oa06/Oa04) with cloud, land and no-data keys."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
 
     step = subsample_step(ds.sizes["y"], ds.sizes["x"])
     image = compose(ds, step)
@@ -68,14 +79,8 @@ def write_quicklook(ds: xr.Dataset, path: str | os.PathLike[str], title: str = "
     ax.imshow(image, interpolation="nearest")
     ax.set_axis_off()
     ax.set_title(title or ds.attrs.get("product_name", ""), fontsize=6)
-    keys = [
-        Patch(color=CLOUD_RGB, label="cloud", ec="k", lw=0.3),
-        Patch(color=RIM_RGB, label="cloud rim", ec="k", lw=0.3),
-        Patch(color=LAND_RGB, label="land"),
-        Patch(color=NODATA_RGB, label="no data"),
-    ]
-    ax.legend(handles=keys, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, fontsize=6,
-              frameon=False)  # fmt: skip
+    ax.legend(handles=scene_keys(), loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4,
+              fontsize=6, frameon=False)  # fmt: skip
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, bbox_inches="tight")
