@@ -115,6 +115,20 @@ def _evaluate(model, dataset) -> dict[str, float]:
     return {k: sums[k] / max(counts[k], 1.0) for k in sums}
 
 
+def _same_networks(base_model: str, config: ModelConfig, bands: int) -> bool:
+    """Whether an exported model's networks have this config's shapes (its weights would load)."""
+    from model.export import METADATA
+
+    path = os.path.join(base_model, METADATA)
+    if not tf.io.gfile.exists(path):
+        return False
+    with tf.io.gfile.GFile(path) as f:
+        meta = json.load(f)
+    old = meta.get("config", {})
+    keys = ("kind", "width", "discriminator_width", "discriminator_constraint")
+    return meta.get("bands") == bands and all(old.get(k) == getattr(config, k) for k in keys)
+
+
 def train(
     config: ModelConfig,
     train_files: list[str],
@@ -193,10 +207,14 @@ def train(
     manager = tf.train.CheckpointManager(
         checkpoint, os.path.join(run_dir, CHECKPOINTS), max_to_keep=3
     )
+    # The base model the weights came from (a resumed run had the same inputs at its start).
+    warm_start = base_model if base_model and _same_networks(base_model, config, bands) else None
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint)
         log.info("resumed from %s at step %d", manager.latest_checkpoint, int(step.numpy()))
-    elif base_model:
+    elif base_model and not warm_start:
+        log.warning("%s: its networks differ from this config's; training from scratch", base_model)
+    elif warm_start:
         weights = os.path.join(base_model, WEIGHTS_DIR)
         load_weights(generator, os.path.join(weights, GENERATOR_WEIGHTS))
         if discriminator is not None and tf.io.gfile.exists(
@@ -246,6 +264,7 @@ def train(
 
     metadata = {"kind": config.kind, "steps": int(step.numpy()), "eval": metrics,
                 "log_reflectance": log_reflectance, "band_names": _band_names(train_files),
+                "warm_start": warm_start,
                 "config": config.to_dict()}  # fmt: skip
     export_model(serving_dir, generator, discriminator, mean, std, log_reflectance, metadata)
     with tf.io.gfile.GFile(os.path.join(serving_dir, CONFIG_FILE), "w") as f:

@@ -40,6 +40,8 @@ class PipelineConfig:
         log_reflectance: normalise log10(reflectance) instead of reflectance.
         model: the network and its training (None: stop after Transform).
         train_steps: generator updates the Trainer makes.
+        warm_start: start the Trainer from the latest blessed model's weights when its networks
+            have this config's shapes (else, and on a first run, from scratch).
         evaluator: how models are scored and when one is blessed and pushed.
         serving_dir: where the Pusher puts blessed models, one numbered version per push
             (default: `<pipeline_root>/serving`).
@@ -60,6 +62,7 @@ class PipelineConfig:
     log_reflectance: bool = False
     model: ModelConfig | None = field(default_factory=ModelConfig)
     train_steps: int = 1000
+    warm_start: bool = True
     evaluator: EvaluatorConfig = field(default_factory=EvaluatorConfig)
     serving_dir: str = ""
     beam_args: tuple[str, ...] = ("--direct_running_mode=in_memory", "--direct_num_workers=1")

@@ -1,8 +1,9 @@
 """`create_pipeline`: the TFX training pipeline, the same for local and Kubeflow runs.
 
-ExampleGen -> MaskGen -> StatisticsGen -> SchemaGen -> Transform -> Trainer -> (latest blessed
-model resolver) -> SsimEvaluator -> Pusher. Statistics, schema and Transform see MaskGen's
-examples, so the fixed gap masks are part of the schema.
+ExampleGen -> MaskGen -> StatisticsGen -> SchemaGen -> Transform -> Trainer (warm-started from
+the latest blessed model, found by a resolver) -> SsimEvaluator (against that model) -> Pusher.
+Statistics, schema and Transform see MaskGen's examples, so the fixed gap masks are part of the
+schema.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ def create_components(config: PipelineConfig) -> list:
     components = [example_gen, mask_gen, statistics_gen, schema_gen, transform]
     if config.model is None:
         return components
+    latest_blessed = Resolver(
+        strategy_class=LatestBlessedModelStrategy,
+        model=channel.Channel(type=standard_artifacts.Model),
+        model_blessing=channel.Channel(type=standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
     trainer = Trainer(
         run_fn=RUN_FN,
         examples=examples,  # transformed on the fly by the Transform graph
@@ -66,12 +72,9 @@ def create_components(config: PipelineConfig) -> list:
         train_args=trainer_pb2.TrainArgs(num_steps=config.train_steps),
         eval_args=trainer_pb2.EvalArgs(num_steps=None),
         custom_config={"model": config.model.to_dict(), "log_reflectance": config.log_reflectance},
+        # Warm start from the latest blessed model (nothing on a first run).
+        base_model=latest_blessed.outputs["model"] if config.warm_start else None,
     )
-    latest_blessed = Resolver(
-        strategy_class=LatestBlessedModelStrategy,
-        model=channel.Channel(type=standard_artifacts.Model),
-        model_blessing=channel.Channel(type=standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
     evaluator = SsimEvaluator(
         examples=examples,
         model=trainer.outputs["model"],
@@ -85,7 +88,7 @@ def create_components(config: PipelineConfig) -> list:
             filesystem=pusher_pb2.PushDestination.Filesystem(base_directory=config.serving_dir)
         ),
     )
-    return [*components, trainer, latest_blessed, evaluator, pusher]
+    return [*components, latest_blessed, trainer, evaluator, pusher]
 
 
 def create_pipeline(config: PipelineConfig, *, local: bool = True) -> pipeline.Pipeline:

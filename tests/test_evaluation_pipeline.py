@@ -23,6 +23,7 @@ train_buckets: 3
 eval_buckets: 2
 model: {{width: 4, discriminator_width: 4, batch_size: 4, generator_lr: 0.0, log_every: 1}}
 train_steps: 2
+warm_start: false
 evaluator: {{must_beat: [], panels_per_bucket: 1}}
 """
 
@@ -34,12 +35,16 @@ class Runs:
     first_evaluation: Path
     first_model: Path
     cli_output: str
+    cli_evaluation: Path  # the crippled run's evaluation
+    warm_evaluation: Path  # a third run, warm-started from the blessed model, that learns nothing
+    warm_model: Path
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     """A good first run (pushed), then `s3inpaint train` with a crippled config on the same
-    metadata: its generator never learns (learning rate 0)."""
+    metadata: its generator never learns (learning rate 0); then the same config warm-started
+    from the blessed model."""
     import contextlib
     import io
 
@@ -77,7 +82,16 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         assert main(["train", "--config", str(config)]) == 0
-    return Runs(root, root / "serving", first_evaluation, first_model, out.getvalue())
+    cli_evaluation = latest_artifact(root, "SsimEvaluator", "evaluation")
+    warm = root / "warm.yaml"
+    warm.write_text(config.read_text().replace("warm_start: false", "warm_start: true"))
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["train", "--config", str(warm), "--steps", "1"]) == 0
+    return Runs(
+        root, root / "serving", first_evaluation, first_model, out.getvalue(), cli_evaluation,
+        latest_artifact(root, "SsimEvaluator", "evaluation"),
+        latest_artifact(root, "Trainer", "model"),
+    )  # fmt: skip
 
 
 def test_first_run_is_judged_against_baselines_and_pushed(runs: Runs) -> None:
@@ -118,9 +132,7 @@ def test_pushed_model_fills_gaps_and_keeps_observed_pixels(runs: Runs) -> None:
 
 
 def test_crippled_retrain_is_compared_with_the_blessed_model_and_not_pushed(runs: Runs) -> None:
-    from pipelines.outputs import latest_artifact
-
-    evaluation = latest_artifact(runs.root, "SsimEvaluator", "evaluation")
+    evaluation = runs.cli_evaluation
     assert evaluation != runs.first_evaluation
     metrics = json.loads((evaluation / "metrics.json").read_text())
     assert metrics["blessed"] is False
@@ -130,7 +142,7 @@ def test_crippled_retrain_is_compared_with_the_blessed_model_and_not_pushed(runs
     assert any("does not beat blessed" in r for r in metrics["reasons"])
     assert len([p for p in runs.serving.iterdir() if p.is_dir()]) == 1  # nothing new pushed
 
-    blessing = latest_artifact(runs.root, "SsimEvaluator", "blessing")
+    blessing = evaluation.parents[1] / "blessing" / evaluation.name
     assert (blessing / "NOT_BLESSED").is_file()
 
 
@@ -157,8 +169,23 @@ def test_blessings_are_recorded_in_ml_metadata_for_the_resolver(runs: Runs) -> N
     store = metadata_store.MetadataStore(config)
     blessings = sorted(store.get_artifacts_by_type("ModelBlessing"), key=lambda a: a.id)
     models = sorted(store.get_artifacts_by_type("Model"), key=lambda a: a.id)
-    assert [b.custom_properties["blessed"].int_value for b in blessings] == [1, 0]
-    first, second = blessings
+    assert [b.custom_properties["blessed"].int_value for b in blessings] == [1, 0, 0]
+    first, second, _ = blessings
     assert first.custom_properties["current_model_id"].int_value == models[0].id
     assert second.custom_properties["current_model_id"].int_value == models[1].id
     assert second.custom_properties["baseline_model_id"].int_value == models[0].id
+
+
+def test_a_retrain_warm_starts_from_the_blessed_model(runs: Runs) -> None:
+    first_meta = json.loads(
+        (runs.first_model / "Format-Serving" / "s3inpaint_model.json").read_text()
+    )
+    meta = json.loads((runs.warm_model / "Format-Serving" / "s3inpaint_model.json").read_text())
+    assert first_meta["warm_start"] is None  # a first run starts from scratch
+    assert meta["warm_start"] == str(runs.first_model / "Format-Serving")
+    # Learning rate 0: the blessed weights, unchanged, score exactly as the blessed model ...
+    scores = json.loads((runs.warm_evaluation / "metrics.json").read_text())
+    assert scores["scores"]["candidate"]["all"] == scores["scores"]["blessed"]["all"]
+    # ... which is not better by the margin, so nothing new is pushed.
+    assert scores["blessed"] is False
+    assert len([p for p in runs.serving.iterdir() if p.is_dir()]) == 1

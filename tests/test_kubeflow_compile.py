@@ -77,6 +77,10 @@ def test_the_latest_blessed_model_resolver_is_compiled(spec: dict) -> None:
     assert inputs["baseline_model"]["taskOutputArtifact"]["producerTask"] == (
         "latest_blessed_model_resolver-model-resolver"
     )
+    trainer = tasks["Trainer"]["inputs"]["artifacts"]  # warm start from the blessed model
+    assert trainer["base_model"]["taskOutputArtifact"]["producerTask"] == (
+        "latest_blessed_model_resolver-model-resolver"
+    )
 
 
 def test_the_pusher_target_and_train_steps_are_in_the_spec(spec: dict) -> None:

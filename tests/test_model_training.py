@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -214,6 +215,25 @@ def test_warm_start_loads_the_base_model(olci_run, tmp_path: Path) -> None:
 
     for a, b in zip(weights(base), weights(out), strict=True):
         np.testing.assert_array_equal(a, b)
+    meta = json.loads((out / "s3inpaint_model.json").read_text())
+    assert meta["warm_start"] == str(base)
+
+
+def test_a_base_model_of_other_shapes_is_ignored(olci_run, tmp_path: Path, caplog) -> None:
+    from model.config import ModelConfig
+    from model.trainer import train
+    from pipelines.outputs import latest_artifact
+
+    base = latest_artifact(olci_run.root, "Trainer", "model") / "Format-Serving"
+    examples = str(latest_artifact(olci_run.root, "MaskGen", "masked_examples") / "Split-train/*")
+    transform = str(latest_artifact(olci_run.root, "Transform", "transform_graph"))
+    wider = ModelConfig(width=8, discriminator_width=4, batch_size=2)
+    out = tmp_path / "serving"
+    with caplog.at_level("WARNING"):
+        train(wider, [examples], [examples], transform, str(tmp_path / "run"), str(out), steps=0,
+              base_model=str(base))  # fmt: skip
+    assert "networks differ from this config's; training from scratch" in caplog.text
+    assert json.loads((out / "s3inpaint_model.json").read_text())["warm_start"] is None
 
 
 MIXED = textwrap.dedent(
