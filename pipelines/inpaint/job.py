@@ -42,7 +42,7 @@ from components.inpaint.tiling import (
 )
 from components.olci.format import MANIFEST
 from components.olci.storage import is_gcs
-from pipelines.inpaint.model import ModelInfo, ServingModelHandler
+from pipelines.inpaint.model import BlockModelHandler, ModelInfo
 from pipelines.inpaint.scene import decode_block, encode_block, output_name, read_rows, tile_input
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,6 @@ class ProductJob:
     name: str
     height: int
     width: int
-    blocks: int
     tiles: dict[str, int]
     started: float
 
@@ -245,31 +244,7 @@ class PlanProduct(beam.DoFn):
                     yield beam.pvalue.TaggedOutput(TILES, (key, (refl, gaps, tuple(indices))))
         for reason, n in counts.items():
             _counter(f"tiles_{reason}").inc(n)
-        yield (name, ProductJob(path, name, height, width, len(blocks), counts, started))
-
-
-class BlockModelHandler(ServingModelHandler):
-    """A row block's stacked tiles per element, run through the model `batch_size` at a time."""
-
-    def run_inference(self, batch, model, inference_args=None):
-        from apache_beam.ml.inference.base import PredictionResult
-
-        results = []
-        for refl, gaps, indices in batch:
-            filled = []
-            size = self._max_batch_size
-            for start in range(0, len(refl), size):
-                part = slice(start, start + size)
-                tiles = list(zip(refl[part], gaps[part], strict=True))
-                filled += [r.inference for r in super().run_inference(tiles, model)]
-            results.append(PredictionResult((gaps, indices), np.stack(filled)))
-        return results
-
-    def get_num_bytes(self, batch) -> int:
-        return sum(refl.nbytes + gaps.nbytes for refl, gaps, _ in batch)
-
-    def batch_elements_kwargs(self) -> dict[str, int]:
-        return {"min_batch_size": 1, "max_batch_size": 1}
+        yield (name, ProductJob(path, name, height, width, counts, started))
 
 
 class BlendBlock(beam.DoFn):

@@ -2,7 +2,7 @@
 
 Beam's stock TensorFlow handler loads with Keras' `load_model`, which cannot read these
 SavedModels (a `tf.Module` with a serving signature); this handler loads with
-`tf.saved_model.load` and calls the signature on stacked tiles.
+`tf.saved_model.load` and calls the signature on a row block's stacked tiles.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 from components.olci.format import BAND_NAMES
 
 METADATA_FILE = "s3inpaint_model.json"  # model.export.METADATA, without importing TensorFlow
-# A tile: (reflectance (size, size, bands) float32 with NaN where unknown, gap (size, size) bool)
-TileInput = tuple[np.ndarray, np.ndarray]
+# A row block's tiles: reflectance (n, size, size, bands) float32 with NaN where unknown, gap
+# (n, size, size) bool, and the tiles' (tile row, tile column) indices.
+Block = tuple[np.ndarray, np.ndarray, tuple[tuple[int, int], ...]]
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,13 @@ def read_model_info(path: str) -> ModelInfo:
     return ModelInfo(path, tuple(names), int(meta["stride"]))
 
 
-class ServingModelHandler(ModelHandler[TileInput, np.ndarray, Any]):
-    """Runs batches of tiles through the serving signature; wrap in KeyedModelHandler."""
+class BlockModelHandler(ModelHandler[Block, PredictionResult, Any]):
+    """One row block's stacked tiles per element, through the serving signature `batch_size`
+    tiles per call; wrap in KeyedModelHandler. Each result's example is (gaps, tile indices)."""
 
-    def __init__(self, path: str, max_batch_size: int = 8) -> None:
+    def __init__(self, path: str, batch_size: int = 8) -> None:
         self._path = path
-        self._max_batch_size = max_batch_size
+        self._batch_size = batch_size
 
     def load_model(self) -> Any:
         import tensorflow as tf
@@ -68,21 +70,27 @@ class ServingModelHandler(ModelHandler[TileInput, np.ndarray, Any]):
         return tf.saved_model.load(self._path)
 
     def run_inference(
-        self, batch: Sequence[TileInput], model: Any, inference_args: dict | None = None
+        self, batch: Sequence[Block], model: Any, inference_args: dict | None = None
     ) -> Iterable[PredictionResult]:
         import tensorflow as tf
 
-        reflectance = np.stack([tile[0] for tile in batch]).astype(np.float32)
-        gap = np.stack([tile[1] for tile in batch]).astype(np.float32)[..., np.newaxis]
         serve = model.signatures["serving_default"]
-        filled = serve(reflectance=tf.constant(reflectance), gap=tf.constant(gap))["filled"]
-        return [PredictionResult(t, f) for t, f in zip(batch, filled.numpy(), strict=True)]
+        results = []
+        for reflectance, gaps, indices in batch:
+            filled = []
+            for start in range(0, len(reflectance), self._batch_size):
+                part = slice(start, start + self._batch_size)
+                gap = gaps[part].astype(np.float32)[..., np.newaxis]
+                outputs = serve(reflectance=tf.constant(reflectance[part]), gap=tf.constant(gap))
+                filled.append(outputs["filled"].numpy())
+            results.append(PredictionResult((gaps, indices), np.concatenate(filled)))
+        return results
 
-    def get_num_bytes(self, batch: Sequence[TileInput]) -> int:
-        return sum(tile[0].nbytes + tile[1].nbytes for tile in batch)
+    def get_num_bytes(self, batch: Sequence[Block]) -> int:
+        return sum(reflectance.nbytes + gaps.nbytes for reflectance, gaps, _ in batch)
 
     def batch_elements_kwargs(self) -> dict[str, int]:
-        return {"min_batch_size": 1, "max_batch_size": self._max_batch_size}
+        return {"min_batch_size": 1, "max_batch_size": 1}  # a block already holds many tiles
 
     def get_metrics_namespace(self) -> str:
         return "s3inpaint"
