@@ -1,9 +1,11 @@
 """Compile the training pipeline into a KFP v2 PipelineSpec YAML (Kubeflow Pipelines, Vertex).
 
 The same `create_pipeline(config)` as local runs, compiled by TFX's KubeflowV2DagRunner with
-the project's container image for every component and per-component resources (GPUs for the
-Trainer). The file is the PipelineSpec itself (`.yaml`), which the kfp Client and Vertex accept;
-TFX's default `pipeline.json` is a PipelineJob wrapper the kfp Client rejects.
+the project's container image for every component, per-component resources (GPUs for the
+Trainer) and the runtime parameters of `pipelines.pipeline.runtime_parameters`, whose defaults
+are the configuration's values. The file is the PipelineSpec itself (`.yaml`, schema 2.1), which
+the kfp Client and Vertex accept; TFX's default `pipeline.json` is a PipelineJob wrapper the kfp
+Client rejects.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ def compile_pipeline(
     )
 
     from pipelines.environment import use_keras_3
-    from pipelines.pipeline import create_pipeline
+    from pipelines.pipeline import create_pipeline, runtime_parameters
 
     use_keras_3()
     path = Path(output)
@@ -89,7 +91,11 @@ def compile_pipeline(
         if not component.id.endswith("resolver"):
             component.with_platform_config(_resources(settings, component.id))
     runner = KubeflowV2DagRunner(
-        KubeflowV2DagRunnerConfig(display_name=config.pipeline_name, default_image=settings.image),
+        KubeflowV2DagRunnerConfig(
+            display_name=config.pipeline_name,
+            default_image=settings.image,
+            use_pipeline_spec_2_1=True,  # the schema the kfp 2 SDK and backend use
+        ),
         output_dir=str(path.parent),
         output_filename=path.name,
     )
@@ -102,6 +108,11 @@ def compile_pipeline(
 
     spec = yaml.safe_load(path.read_text())
     spec["defaultPipelineRoot"] = config.pipeline_root
+    # TFX puts runtime parameters' defaults in a PipelineJob, not in the spec: a run that sets
+    # none of them gets the configuration's values from here.
+    declared = spec["root"]["inputDefinitions"]["parameters"]
+    for name, parameter in runtime_parameters(config).items():
+        declared[name].update(defaultValue=parameter.default, isOptional=True)
     path.write_text(f"# s3inpaint {config.pipeline_name}: KFP v2 PipelineSpec compiled by TFX\n"
                     + yaml.safe_dump(spec, sort_keys=True))  # fmt: skip
     return path

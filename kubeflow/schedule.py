@@ -37,12 +37,18 @@ def recurring_run_request(
     cron: str,
     experiment_id: str,
     pipeline_root: str | None = None,
+    parameters: dict[str, str] | None = None,
     max_concurrency: int = 1,
 ) -> Any:
     """The V2beta1RecurringRun that creates a cron schedule of the compiled pipeline.
 
+    Args:
+        parameters: values of the spec's runtime parameters for every run (the others keep the
+            spec's defaults); given as text, converted to the parameter's declared type.
+
     Raises:
-        ValueError: the spec file is not a PipelineSpec, or the cron expression is malformed.
+        ValueError: the spec file is not a PipelineSpec, the cron expression is malformed, or a
+            parameter is not one of the spec's or not of its type.
     """
     import kfp_server_api
 
@@ -56,13 +62,32 @@ def recurring_run_request(
         experiment_id=experiment_id,
         mode=kfp_server_api.RecurringRunMode.ENABLE,
         pipeline_spec=spec,
-        runtime_config=kfp_server_api.V2beta1RuntimeConfig(pipeline_root=root),
+        runtime_config=kfp_server_api.V2beta1RuntimeConfig(
+            pipeline_root=root, parameters=_parameter_values(path, spec, parameters or {})
+        ),
         trigger=kfp_server_api.V2beta1Trigger(
             cron_schedule=kfp_server_api.V2beta1CronSchedule(cron=normalise_cron(cron))
         ),
         max_concurrency=str(max_concurrency),
         no_catchup=True,
     )
+
+
+_CONVERT = {"STRING": str, "NUMBER_INTEGER": int, "NUMBER_DOUBLE": float}
+
+
+def _parameter_values(path: Path, spec: dict, values: dict[str, str]) -> dict[str, Any]:
+    declared = spec["root"].get("inputDefinitions", {}).get("parameters", {})
+    out = {}
+    for name, text in values.items():
+        if name not in declared:
+            raise ValueError(f"{path}: no runtime parameter {name!r} (it has {sorted(declared)})")
+        kind = declared[name].get("parameterType", "STRING")
+        try:
+            out[name] = _CONVERT[kind](text)
+        except (KeyError, ValueError) as error:
+            raise ValueError(f"{path}: parameter {name}={text!r} is not a {kind}") from error
+    return out
 
 
 def request_json(request: Any) -> str:

@@ -27,6 +27,13 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _parameter(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"must be NAME=VALUE, not {text}")
+    return name, value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="s3inpaint",
@@ -87,6 +94,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--steps", type=_positive, metavar="N", help="override train_steps of the file"
     )
     train.set_defaults(func=_train)
+
+    history = sub.add_parser(
+        "history",
+        help="the models a local pipeline trained: data, warm start, comparison, push",
+        description=(
+            "List every model the pipeline's Trainer produced, from its ML Metadata: the spans "
+            "it was trained on, the model it was warm-started from, the blessed model it was "
+            "compared with, the verdict, and the serving version it was pushed to."
+        ),
+    )
+    history.add_argument("--config", required=True, metavar="FILE", help="YAML or JSON file")
+    history.add_argument("--json", action="store_true", help="print one JSON object per model")
+    history.set_defaults(func=_history)
 
     inpaint = sub.add_parser(
         "inpaint",
@@ -156,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument("--name", required=True, help="the recurring run's display name")
     schedule.add_argument("--experiment", default="s3inpaint", help="experiment (by name)")
     schedule.add_argument("--pipeline-root", metavar="GS", help="default: the spec's")
+    schedule.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", type=_parameter,
+        help="a runtime parameter for every run, e.g. train_args='{\"num_steps\": 5000}'",
+    )  # fmt: skip
     target = schedule.add_mutually_exclusive_group(required=True)
     target.add_argument("--host", metavar="URL", help="the KFP API endpoint")
     target.add_argument("--dry-run", metavar="JSON", help="write the request here instead")
@@ -242,6 +266,26 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _history(args: argparse.Namespace) -> int:
+    from pipelines.config import PipelineConfig
+    from pipelines.lineage import history_table, model_history
+
+    try:
+        config = PipelineConfig.load(args.config)
+        records = model_history(config.metadata_path)
+    except (OSError, ValueError) as error:
+        print(f"s3inpaint history: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        for record in records:
+            print(json.dumps(record.to_dict(), sort_keys=True))
+    elif records:
+        print(history_table(records))
+    else:
+        print(f"{config.metadata_path}: no trained models yet")
+    return 0
+
+
 def _inpaint(args: argparse.Namespace) -> int:
     from pipelines.inpaint.job import FAILED, InpaintConfig, run
 
@@ -295,6 +339,7 @@ def _kubeflow_schedule(args: argparse.Namespace) -> int:
             cron=args.cron,
             experiment_id=args.experiment,  # replaced by the experiment's id when sent
             pipeline_root=args.pipeline_root,
+            parameters=dict(args.param),
         )
     except (OSError, ValueError) as error:
         print(f"s3inpaint kubeflow schedule: {error}", file=sys.stderr)

@@ -15,6 +15,7 @@ from typing import Any
 
 from components.evaluator.config import EvaluatorConfig
 from components.example_gen.config import IngestConfig
+from components.example_gen.spans import check_window
 from model.config import ModelConfig
 
 SERVING_FOLDER, METADATA_FILE = "serving", "metadata.sqlite"
@@ -31,7 +32,10 @@ class PipelineConfig:
         input_base: the folder the input pattern is relative to.
         metadata_path: the SQLite ML Metadata file of local runs (default:
             `<pipeline_root>/metadata.sqlite`).
-        input_pattern: a glob under input_base; `{SPAN}` reads the latest span.
+        input_pattern: a glob under input_base; `{SPAN}` (or `{YYYY}{MM}{DD}`) reads the latest
+            span, e.g. "{SPAN}/*.SEN3" with one folder of products per month.
+        span_window: how many spans each run reads: the latest and the ones before it (a
+            rolling window; spans without products are skipped).
         ingest: what the inputs are and how to cut patches.
         train_buckets, eval_buckets: the train/eval split by product, as hash buckets (4:1).
         mask_coverage: the fixed evaluation masks' coverage range.
@@ -53,6 +57,7 @@ class PipelineConfig:
     input_base: str
     metadata_path: str = ""
     input_pattern: str = "*"
+    span_window: int = 1
     ingest: IngestConfig = field(default_factory=IngestConfig)
     train_buckets: int = 4
     eval_buckets: int = 1
@@ -73,6 +78,7 @@ class PipelineConfig:
             object.__setattr__(self, "metadata_path", os.path.join(root, METADATA_FILE))
         if not self.serving_dir:
             object.__setattr__(self, "serving_dir", os.path.join(root, SERVING_FOLDER))
+        check_window(self.input_pattern, self.span_window)
         if self.train_steps < 1:
             raise ValueError(f"train_steps {self.train_steps} must be positive")
 

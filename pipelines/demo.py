@@ -3,7 +3,8 @@
 Makes sample products, describes them with quicklooks, writes a training configuration and runs
 `s3inpaint train --config` on it: OlciExampleGen -> MaskGen -> StatisticsGen -> SchemaGen ->
 Transform -> Trainer (a small two-stage GAN for a few dozen steps) -> SsimEvaluator (against
-biharmonic and mean fills) -> Pusher, on the LocalDagRunner. Then fills a held-out product
+biharmonic and mean fills) -> Pusher, on the LocalDagRunner, and lists the models trained so
+far (`s3inpaint history`). Then fills a held-out product
 with the pushed model: `s3inpaint inpaint` (the Beam job, DirectRunner), with its quicklook.
 """
 
@@ -51,6 +52,10 @@ def run(
     config.write_text(DEMO_CONFIG.format(patch_size=patch_size, steps=steps))
     print(f"\n$ s3inpaint train --config {config}")
     code = cli(["train", "--config", str(config)])
+    if code:
+        return code
+    print(f"\n$ s3inpaint history --config {config}")  # a second `make demo` adds a warm start
+    code = cli(["history", "--config", str(config)])
     if code:
         return code
     held_out, filled = out / "held-out", out / "filled"

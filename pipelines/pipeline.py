@@ -4,9 +4,19 @@ ExampleGen -> MaskGen -> StatisticsGen -> SchemaGen -> Transform -> Trainer (war
 the latest blessed model, found by a resolver) -> SsimEvaluator (against that model) -> Pusher.
 Statistics, schema and Transform see MaskGen's examples, so the fixed gap masks are part of the
 schema.
+
+Compiled for Kubeflow, three settings become runtime parameters that a run (or a schedule) can
+set without recompiling, each defaulting to the configuration's value:
+
+- `input_base`: the archive the input pattern is relative to;
+- `range_config`: a RangeConfig as JSON, to read a chosen span instead of the latest, e.g.
+  `{"static_range": {"start_span_number": 3, "end_span_number": 3}}` ("": the latest);
+- `train_args`: the Trainer's TrainArgs as JSON, e.g. `{"num_steps": 5000}`.
 """
 
 from __future__ import annotations
+
+import json
 
 from tfx.components.pusher.component import Pusher
 from tfx.components.schema_gen.component import SchemaGen
@@ -17,7 +27,7 @@ from tfx.dsl.components.common.resolver import Resolver
 from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
     LatestBlessedModelStrategy,
 )
-from tfx.orchestration import metadata, pipeline
+from tfx.orchestration import data_types, metadata, pipeline
 from tfx.proto import pusher_pb2, trainer_pb2
 from tfx.types import channel, standard_artifacts
 
@@ -30,13 +40,33 @@ PREPROCESSING_FN = "components.transform.preprocessing.preprocessing_fn"
 RUN_FN = "model.trainer.run_fn"
 
 
-def create_components(config: PipelineConfig) -> list:
-    """The pipeline's components, in order."""
+def runtime_parameters(config: PipelineConfig) -> dict[str, data_types.RuntimeParameter]:
+    """The pipeline's runtime parameters (see the module docstring), named by their key;
+    `train_args` only when there is a model to train."""
+    parameters = {
+        "input_base": data_types.RuntimeParameter(
+            name="input_base", ptype=str, default=config.input_base
+        ),
+        "range_config": data_types.RuntimeParameter(name="range_config", ptype=str, default=""),
+    }
+    if config.model is not None:
+        parameters["train_args"] = data_types.RuntimeParameter(
+            name="train_args", ptype=str, default=json.dumps({"num_steps": config.train_steps})
+        )
+    return parameters
+
+
+def create_components(config: PipelineConfig, *, parameters: bool = False) -> list:
+    """The pipeline's components, in order; with `parameters`, some settings are runtime
+    parameters (for Kubeflow; LocalDagRunner runs take the configuration's values)."""
+    params = runtime_parameters(config) if parameters else {}
     example_gen = OlciExampleGen(
-        input_base=config.input_base,
+        input_base=params.get("input_base", config.input_base),
         pattern=config.input_pattern,
         config=config.ingest,
         output_config=split_by_product(config.train_buckets, config.eval_buckets),
+        range_config=params.get("range_config"),
+        span_window=config.span_window,
     )
     mask_gen = MaskGen(
         examples=example_gen.outputs["examples"],
@@ -69,7 +99,7 @@ def create_components(config: PipelineConfig) -> list:
         examples=examples,  # transformed on the fly by the Transform graph
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
-        train_args=trainer_pb2.TrainArgs(num_steps=config.train_steps),
+        train_args=params.get("train_args", trainer_pb2.TrainArgs(num_steps=config.train_steps)),
         eval_args=trainer_pb2.EvalArgs(num_steps=None),
         custom_config={"model": config.model.to_dict(), "log_reflectance": config.log_reflectance},
         # Warm start from the latest blessed model (nothing on a first run).
@@ -92,11 +122,12 @@ def create_components(config: PipelineConfig) -> list:
 
 
 def create_pipeline(config: PipelineConfig, *, local: bool = True) -> pipeline.Pipeline:
-    """The TFX pipeline for `config` (with SQLite ML Metadata when `local`)."""
+    """The TFX pipeline for `config`: with SQLite ML Metadata when `local`, else with runtime
+    parameters (for Kubeflow, whose ML Metadata is the cluster's)."""
     return pipeline.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=config.pipeline_root,
-        components=create_components(config),
+        components=create_components(config, parameters=not local),
         metadata_connection_config=(
             metadata.sqlite_metadata_connection_config(config.metadata_path) if local else None
         ),

@@ -102,3 +102,11 @@ def test_sample_data_zip_and_004(tmp_path: Path) -> None:
     assert archive.name.endswith("_004.SEN3.zip")
     with open_product(archive) as ds:
         assert ds.attrs["reflectance"] == "Rrs"
+
+
+def test_history_before_any_run_names_the_missing_metadata(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "train.yaml"
+    config.write_text("pipeline_name: p\npipeline_root: runs\ninput_base: products\n")
+    assert main(["history", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "runs" / "metadata.sqlite") in err and "has the pipeline run?" in err

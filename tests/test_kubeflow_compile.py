@@ -14,6 +14,7 @@ pipeline_name: s3inpaint-prod
 pipeline_root: gs://bucket/root
 input_base: gs://bucket/olci
 input_pattern: "{SPAN}/*.SEN3"
+span_window: 3
 serving_dir: gs://bucket/serving
 train_steps: 500
 """
@@ -83,9 +84,43 @@ def test_the_latest_blessed_model_resolver_is_compiled(spec: dict) -> None:
     )
 
 
-def test_the_pusher_target_and_train_steps_are_in_the_spec(spec: dict) -> None:
-    text = yaml.safe_dump(spec)
-    assert "gs://bucket/serving" in text and "500" in text
+def test_the_pusher_target_and_the_span_window_are_in_the_spec(spec: dict) -> None:
+    import json
+
+    assert spec["schemaVersion"] == "2.1.0"
+    assert "gs://bucket/serving" in yaml.safe_dump(spec["root"]["dag"]["tasks"]["Pusher"])
+    gen = spec["root"]["dag"]["tasks"]["OlciExampleGen"]["inputs"]["parameters"]
+    custom = json.loads(gen["custom_config"]["runtimeValue"]["constant"])["custom_config"]
+    window = json.loads(custom["value"])
+    assert (window["pattern"], window["span_window"]) == ("{SPAN}/*.SEN3", 3)
+
+
+def test_runtime_parameters_default_to_the_config_and_reach_their_tasks(spec: dict) -> None:
+    import json
+
+    declared = spec["root"]["inputDefinitions"]["parameters"]
+    assert set(declared) == {"input_base", "range_config", "train_args"}
+    assert all(p["parameterType"] == "STRING" and p["isOptional"] for p in declared.values())
+    assert declared["input_base"]["defaultValue"] == "gs://bucket/olci"
+    assert declared["range_config"]["defaultValue"] == ""  # the latest span
+    assert json.loads(declared["train_args"]["defaultValue"]) == {"num_steps": 500}
+    tasks = spec["root"]["dag"]["tasks"]
+    for task, name in (("OlciExampleGen", "input_base"), ("OlciExampleGen", "range_config"),
+                       ("Trainer", "train_args")):  # fmt: skip
+        assert tasks[task]["inputs"]["parameters"][name] == {"componentInputParameter": name}
+        assert spec["components"][task]["inputDefinitions"]["parameters"][name] == {
+            "parameterType": "STRING"
+        }
+
+
+def test_local_pipelines_take_the_config_values_not_parameters() -> None:
+    from pipelines.config import PipelineConfig
+    from pipelines.pipeline import create_components
+
+    config = PipelineConfig(pipeline_name="p", pipeline_root="/r", input_base="/in", model=None)
+    (example_gen, *_) = create_components(config)
+    assert example_gen.exec_properties["input_base"] == "/in"
+    assert example_gen.exec_properties["range_config"] is None
 
 
 def test_compile_refuses_a_local_root_or_a_json_output(tmp_path: Path, capsys) -> None:
@@ -127,6 +162,23 @@ def test_schedule_dry_run_writes_a_well_formed_request(spec: dict, tmp_path: Pat
     assert request["runtime_config"]["pipeline_root"] == "gs://bucket/root"
     assert request["pipeline_spec"]["root"] == spec["root"]
     assert request["experiment_id"] == "s3inpaint" and request["no_catchup"] is True
+    assert request["runtime_config"]["parameters"] == {}  # every run takes the defaults
+
+
+def test_schedule_sets_runtime_parameters(spec: dict, tmp_path: Path, capsys) -> None:
+    import json
+
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "request.json"
+    base = ["kubeflow", "schedule", "--pipeline", str(pipeline), "--cron", "0 3 1 * *",
+            "--name", "n", "--dry-run", str(out)]  # fmt: skip
+    steps = '{"num_steps": 5000}'
+    assert main([*base, "--param", f"train_args={steps}", "--param", "input_base=gs://b/x"]) == 0
+    parameters = json.loads(out.read_text())["runtime_config"]["parameters"]
+    assert parameters == {"train_args": steps, "input_base": "gs://b/x"}
+    assert main([*base, "--param", "steps=5"]) == 2
+    assert "no runtime parameter 'steps'" in capsys.readouterr().err
 
 
 def test_schedule_rejects_bad_cron_and_non_specs(spec: dict, tmp_path: Path, capsys) -> None:

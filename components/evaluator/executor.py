@@ -93,7 +93,12 @@ class Executor(base_executor.BaseExecutor):
                 pattern, ingest.patch_size, bands, config.batch_size, config.max_examples
             )
 
-        data_range = band_ranges(batches(), bands)
+        try:
+            data_range = band_ranges(batches(), bands)
+        except ValueError as error:
+            raise ValueError(
+                f"{pattern}: {error}; does the {config.split} split hold any product's patches?"
+            ) from error
         fillers = {CANDIDATE: model_filler(path_utils.serving_model_path(model.uri))}
         notes = []
         if baseline is not None and baseline.id != model.id:

@@ -1,13 +1,15 @@
 """OlciExampleGen: a FileBasedExampleGen whose executor cuts products into patches.
 
 Being a FileBasedExampleGen, it resolves `{SPAN}` / `{VERSION}` input patterns and range configs
-like TFX's own ExampleGens, which is what scheduled retraining relies on.
+like TFX's own ExampleGens, which is what scheduled retraining relies on; a span window reads the
+resolved span and the ones before it (`components.example_gen.spans`).
 """
 
 from __future__ import annotations
 
 from tfx.components.example_gen.component import FileBasedExampleGen
 from tfx.dsl.components.base import executor_spec
+from tfx.orchestration import data_types
 from tfx.proto import example_gen_pb2, range_config_pb2
 
 from components import features
@@ -39,11 +41,12 @@ class OlciExampleGen(FileBasedExampleGen):
 
     def __init__(
         self,
-        input_base: str,
+        input_base: str | data_types.RuntimeParameter,
         pattern: str = "*",
         config: IngestConfig | None = None,
         output_config: example_gen_pb2.Output | None = None,
-        range_config: range_config_pb2.RangeConfig | None = None,
+        range_config: range_config_pb2.RangeConfig | data_types.RuntimeParameter | None = None,
+        span_window: int = 1,
     ) -> None:
         """Build the component; arguments are checked here, when the pipeline is built.
 
@@ -53,7 +56,8 @@ class OlciExampleGen(FileBasedExampleGen):
                 "{SPAN}/*.SEN3") so each run reads the latest span, or the range given.
             config: what the inputs are and how to cut patches (default: OLCI, 128 px).
             output_config: output splits; must split by the product feature (default 4:1).
-            range_config: the spans to read (default: the latest).
+            range_config: the span to read (default: the latest); a static range of one span.
+            span_window: how many spans to read, ending at the resolved one (1: that span only).
         """
         config = config or IngestConfig()
         output_config = output_config or split_by_product()
@@ -71,6 +75,6 @@ class OlciExampleGen(FileBasedExampleGen):
             input_base=input_base,
             input_config=input_config,
             output_config=output_config,
-            custom_config=pack_config(config),
+            custom_config=pack_config(config, pattern, span_window),
             range_config=range_config,
         )

@@ -6,6 +6,10 @@ Beside the standard `Split-*` folders, the Examples artifact holds:
   always written, empty when all went well;
 - `cloud_shapes/<product>.npz`: the real cloud shapes harvested from each OLCI product's WQSF
   cloud flags (a `components.masks.MaskLibrary`), which MaskGen merges into its mask library.
+
+With a span window wider than one (`components.example_gen.spans`), the inputs are those of the
+resolved span and the spans before it; the spans read are the artifact's `s3inpaint_spans`
+custom property (a JSON list), and the artifact's `span` is the newest of them.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from google.protobuf import wrappers_pb2
+from tfx.components.example_gen import utils as example_gen_utils
 from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
@@ -25,10 +30,12 @@ from tfx.utils import proto_utils
 
 from components.example_gen.config import IngestConfig
 from components.example_gen.scenes import SceneRef, open_scene, scene_refs
+from components.example_gen.spans import SPANS_PROPERTY, check_window, window_patterns
 
 log = logging.getLogger(__name__)
 
 OUTPUT_URI_KEY = "_s3inpaint_examples_uri"
+INPUTS_KEY = "_s3inpaint_inputs"
 BAD_PRODUCTS = "bad_products.jsonl"
 CLOUD_SHAPES = "cloud_shapes"
 INGEST_PROPERTY = "s3inpaint_ingest"  # custom property: the IngestConfig JSON
@@ -36,19 +43,50 @@ NAMESPACE = "OlciExampleGen"
 FAILURES, SHAPES = "failures", "shapes"
 
 
-def pack_config(config: IngestConfig) -> example_gen_pb2.CustomConfig:
-    """The IngestConfig as ExampleGen's `custom_config` proto."""
+def pack_config(
+    config: IngestConfig, pattern: str = "*", span_window: int = 1
+) -> example_gen_pb2.CustomConfig:
+    """ExampleGen's `custom_config` proto: the IngestConfig, and the span window with the
+    unresolved input pattern it is read from."""
+    check_window(pattern, span_window)
+    packed = {"ingest": json.loads(config.to_json()), "pattern": pattern}
+    packed["span_window"] = span_window
     custom = example_gen_pb2.CustomConfig()
-    custom.custom_config.Pack(wrappers_pb2.StringValue(value=config.to_json()))
+    custom.custom_config.Pack(wrappers_pb2.StringValue(value=json.dumps(packed, sort_keys=True)))
     return custom
 
 
-def unpack_config(exec_properties: dict[str, Any]) -> IngestConfig:
+def _unpack(exec_properties: dict[str, Any]) -> dict[str, Any]:
     custom = example_gen_pb2.CustomConfig()
     proto_utils.json_to_proto(exec_properties[standard_component_specs.CUSTOM_CONFIG_KEY], custom)
     text = wrappers_pb2.StringValue()
     custom.custom_config.Unpack(text)
-    return IngestConfig.from_json(text.value)
+    return json.loads(text.value)
+
+
+def unpack_config(exec_properties: dict[str, Any]) -> IngestConfig:
+    return IngestConfig.from_json(json.dumps(_unpack(exec_properties)["ingest"]))
+
+
+def resolve_inputs(exec_properties: dict[str, Any], split_pattern: str) -> dict[int, list[str]]:
+    """The inputs of each span read (only spans with inputs), given the driver's resolved
+    pattern and span."""
+    from components.olci.storage import list_products
+
+    base = exec_properties[standard_component_specs.INPUT_BASE_KEY]
+    packed = _unpack(exec_properties)
+    span = int(exec_properties.get(example_gen_utils.SPAN_PROPERTY_NAME) or 0)
+    if packed["span_window"] == 1:
+        patterns = [(span, split_pattern)]
+    else:
+        patterns = window_patterns(packed["pattern"], span, packed["span_window"])
+    found = {}
+    for number, pattern in patterns:
+        full = os.path.join(base, pattern)
+        if inputs := list_products(full):
+            found[number] = inputs
+        log.info("%s: span %d: %d inputs match %s", NAMESPACE, number, len(inputs), full)
+    return found
 
 
 def _failure(ref: object, err: Exception) -> beam.pvalue.TaggedOutput:
@@ -142,12 +180,8 @@ def _write_shapes(item: tuple[str, Any], folder: str) -> str:
 def _InputToExamples(
     pipeline: beam.Pipeline, exec_properties: dict[str, Any], split_pattern: str
 ) -> beam.PCollection:
-    from components.olci.storage import list_products
-
     config = unpack_config(exec_properties)
-    pattern = os.path.join(exec_properties[standard_component_specs.INPUT_BASE_KEY], split_pattern)
-    inputs = list_products(pattern)
-    log.info("%s: %d inputs match %s", NAMESPACE, len(inputs), pattern)
+    inputs = exec_properties[INPUTS_KEY]
     out_uri = exec_properties[OUTPUT_URI_KEY]
     scenes = (
         pipeline
@@ -188,7 +222,15 @@ class Executor(BaseExampleGenExecutor):
         examples = artifact_utils.get_single_instance(
             output_dict[standard_component_specs.EXAMPLES_KEY]
         )
-        exec_properties = dict(exec_properties, **{OUTPUT_URI_KEY: examples.uri})
+        input_config = example_gen_pb2.Input()
+        proto_utils.json_to_proto(
+            exec_properties[standard_component_specs.INPUT_CONFIG_KEY], input_config
+        )
+        (split,) = input_config.splits
+        spans = resolve_inputs(exec_properties, split.pattern)
+        inputs = sorted(path for paths in spans.values() for path in paths)
+        exec_properties = {**exec_properties, OUTPUT_URI_KEY: examples.uri, INPUTS_KEY: inputs}
         config = unpack_config(exec_properties)
         examples.set_string_custom_property(INGEST_PROPERTY, config.to_json())
+        examples.set_string_custom_property(SPANS_PROPERTY, json.dumps(sorted(spans)))
         super().Do(input_dict, output_dict, exec_properties)

@@ -18,6 +18,7 @@ from tfx.types import artifact_utils
 from components import features
 from components.example_gen.config import IngestConfig
 from components.example_gen.executor import CLOUD_SHAPES, INGEST_PROPERTY
+from components.example_gen.spans import SPANS_PROPERTY
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +128,18 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         log.info("MaskGen: %d real shapes from %d products", len(library), summary["products"])
 
         masked.split_names = examples.split_names
-        masked.span = examples.span
+        # TFX's ExampleGen driver records the span as a custom property, not the property.
+        span = (
+            examples.get_int_custom_property("span")
+            if examples.has_custom_property("span")
+            else examples.span
+        )
+        masked.span = span
         masked.version = examples.version
         masked.set_string_custom_property(INGEST_PROPERTY, ingest_json)
+        masked.set_string_custom_property(
+            SPANS_PROPERTY, examples.get_string_custom_property(SPANS_PROPERTY)
+        )
         examples_utils.set_payload_format(masked, example_gen_pb2.FORMAT_TF_EXAMPLE)
         examples_utils.set_file_format(masked, "tfrecords_gzip")
         with self._make_beam_pipeline() as pipeline:
