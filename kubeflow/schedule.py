@@ -1,19 +1,23 @@
-"""Recurring (cron) runs of a compiled pipeline on a Kubeflow Pipelines endpoint.
+"""Recurring (cron) runs of a compiled pipeline: on a Kubeflow Pipelines endpoint, or as a
+Vertex AI Pipelines schedule.
 
-The request is the kfp Client's own (`V2beta1RecurringRun` of `kfp_server_api`), built here so
-that `--dry-run` can write exactly what would be sent without a cluster.
+The requests are the services' own types (`V2beta1RecurringRun` of `kfp_server_api`; Vertex's
+`aiplatform_v1.Schedule`), built here so that `--dry-run` can write exactly what would be sent
+without a cluster or a project.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 CRON_FIELDS = 6  # KFP's cron: second minute hour day-of-month month day-of-week
+VERTEX_PARENT = re.compile(r"projects/[^/]+/locations/(?P<location>[a-z0-9-]+)")
 
 
 def normalise_cron(cron: str) -> str:
@@ -52,10 +56,7 @@ def recurring_run_request(
     """
     import kfp_server_api
 
-    path = Path(spec_path)
-    spec = yaml.safe_load(path.read_text())
-    if not isinstance(spec, dict) or "root" not in spec or "deploymentSpec" not in spec:
-        raise ValueError(f"{path}: not a compiled PipelineSpec (see s3inpaint kubeflow compile)")
+    path, spec = _load_spec(spec_path)
     root = pipeline_root or spec.get("defaultPipelineRoot")
     return kfp_server_api.V2beta1RecurringRun(
         display_name=name,
@@ -71,6 +72,77 @@ def recurring_run_request(
         max_concurrency=str(max_concurrency),
         no_catchup=True,
     )
+
+
+def _load_spec(spec_path: str | os.PathLike[str]) -> tuple[Path, dict]:
+    path = Path(spec_path)
+    spec = yaml.safe_load(path.read_text())
+    if not isinstance(spec, dict) or "root" not in spec or "deploymentSpec" not in spec:
+        raise ValueError(f"{path}: not a compiled PipelineSpec (see s3inpaint kubeflow compile)")
+    return path, spec
+
+
+def vertex_schedule_request(
+    spec_path: str | os.PathLike[str],
+    *,
+    name: str,
+    cron: str,
+    parent: str,
+    pipeline_root: str | None = None,
+    parameters: dict[str, str] | None = None,
+    max_concurrency: int = 1,
+) -> Any:
+    """The Vertex AI `Schedule` that runs the compiled pipeline on a cron, in `parent`
+    ("projects/PROJECT/locations/REGION").
+
+    Raises:
+        ValueError: the spec file is not a PipelineSpec, the parent is malformed, the cron
+            expression does not have crontab's five fields (Vertex's form; a "TZ=..." prefix
+            is allowed), or a parameter is not one of the spec's or not of its type.
+    """
+    from google.cloud import aiplatform_v1
+
+    path, spec = _load_spec(spec_path)
+    if not VERTEX_PARENT.fullmatch(parent):
+        raise ValueError(f"--vertex {parent!r}: expected projects/PROJECT/locations/REGION")
+    fields = cron.split()
+    if len(fields) - fields[0].startswith(("TZ=", "CRON_TZ=")) != CRON_FIELDS - 1:
+        raise ValueError(f"cron {cron!r}: Vertex schedules take crontab's 5 fields")
+    job = aiplatform_v1.PipelineJob(
+        display_name=name,
+        pipeline_spec=spec,
+        runtime_config=aiplatform_v1.PipelineJob.RuntimeConfig(
+            gcs_output_directory=pipeline_root or spec.get("defaultPipelineRoot"),
+            parameter_values=_parameter_values(path, spec, parameters or {}),
+        ),
+    )
+    return aiplatform_v1.Schedule(
+        display_name=name,
+        cron=cron,
+        max_concurrent_run_count=max_concurrency,
+        catch_up=False,
+        create_pipeline_job_request=aiplatform_v1.CreatePipelineJobRequest(
+            parent=parent, pipeline_job=job
+        ),
+    )
+
+
+def vertex_request_json(request: Any) -> str:
+    """The Vertex schedule as the JSON body the Vertex API receives."""
+    body = json.loads(type(request).to_json(request, including_default_value_fields=False))
+    return json.dumps(body, indent=2, sort_keys=True)
+
+
+def create_vertex_schedule(request: Any) -> Any:
+    """Create the schedule with Vertex AI (application default credentials)."""
+    from google.cloud import aiplatform_v1
+
+    parent = request.create_pipeline_job_request.parent
+    location = VERTEX_PARENT.fullmatch(parent).group("location")
+    client = aiplatform_v1.ScheduleServiceClient(
+        client_options={"api_endpoint": f"{location}-aiplatform.googleapis.com"}
+    )
+    return client.create_schedule(parent=parent, schedule=request)
 
 
 _CONVERT = {"STRING": str, "NUMBER_INTEGER": int, "NUMBER_DOUBLE": float}

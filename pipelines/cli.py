@@ -180,9 +180,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--param", action="append", default=[], metavar="NAME=VALUE", type=_parameter,
         help="a runtime parameter for every run, e.g. train_args='{\"num_steps\": 5000}'",
     )  # fmt: skip
-    target = schedule.add_mutually_exclusive_group(required=True)
+    target = schedule.add_mutually_exclusive_group()
     target.add_argument("--host", metavar="URL", help="the KFP API endpoint")
-    target.add_argument("--dry-run", metavar="JSON", help="write the request here instead")
+    target.add_argument(
+        "--vertex", metavar="PARENT",
+        help="create a Vertex AI schedule in projects/PROJECT/locations/REGION instead",
+    )  # fmt: skip
+    schedule.add_argument(
+        "--dry-run", metavar="JSON",
+        help="write the request (KFP's, or Vertex's with --vertex) here; send nothing",
+    )  # fmt: skip
     schedule.set_defaults(func=_kubeflow_schedule)
     return parser
 
@@ -330,27 +337,37 @@ def _kubeflow_compile(args: argparse.Namespace) -> int:
 
 
 def _kubeflow_schedule(args: argparse.Namespace) -> int:
-    from kubeflow.schedule import create_schedule, recurring_run_request, request_json
+    from kubeflow import schedule
 
+    if not (args.host or args.vertex or args.dry_run):
+        print("s3inpaint kubeflow schedule: give --host, --vertex or --dry-run", file=sys.stderr)
+        return 2
+    common = {"name": args.name, "cron": args.cron, "pipeline_root": args.pipeline_root,
+              "parameters": dict(args.param)}  # fmt: skip
     try:
-        request = recurring_run_request(
-            args.pipeline,
-            name=args.name,
-            cron=args.cron,
-            experiment_id=args.experiment,  # replaced by the experiment's id when sent
-            pipeline_root=args.pipeline_root,
-            parameters=dict(args.param),
-        )
+        if args.vertex:
+            request = schedule.vertex_schedule_request(args.pipeline, parent=args.vertex, **common)
+            text = schedule.vertex_request_json(request)
+        else:
+            # The experiment's name is replaced by its id when sent.
+            request = schedule.recurring_run_request(
+                args.pipeline, experiment_id=args.experiment, **common
+            )
+            text = schedule.request_json(request)
     except (OSError, ValueError) as error:
         print(f"s3inpaint kubeflow schedule: {error}", file=sys.stderr)
         return 2
     if args.dry_run:
         from pathlib import Path
 
-        Path(args.dry_run).write_text(request_json(request))
+        Path(args.dry_run).write_text(text)
         print(f"wrote the request to {args.dry_run} (nothing sent)")
         return 0
-    created = create_schedule(args.host, args.experiment, request)
+    if args.vertex:
+        created = schedule.create_vertex_schedule(request)
+        print(f"created Vertex schedule {created.name} ({args.cron})")
+        return 0
+    created = schedule.create_schedule(args.host, args.experiment, request)
     print(f"created recurring run {created.recurring_run_id} ({args.cron})")
     return 0
 

@@ -194,3 +194,44 @@ def test_schedule_rejects_bad_cron_and_non_specs(spec: dict, tmp_path: Path, cap
     other.write_text("a: 1\n")
     assert main([*base, "--pipeline", str(other), "--cron", "0 3 1 * *"]) == 2
     assert "not a compiled PipelineSpec" in capsys.readouterr().err
+
+
+def test_vertex_schedule_dry_run_writes_a_well_formed_schedule(spec: dict, tmp_path: Path) -> None:
+    import json
+
+    from google.cloud import aiplatform_v1
+
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "schedule.json"
+    parent = "projects/ocean-colour/locations/europe-west4"
+    args = ["kubeflow", "schedule", "--pipeline", str(pipeline), "--cron", "0 3 1 * *",
+            "--name", "monthly", "--vertex", parent, "--param", "input_base=gs://b/x",
+            "--dry-run", str(out)]  # fmt: skip
+    assert main(args) == 0
+    text = out.read_text()
+    schedule = aiplatform_v1.Schedule.from_json(text)  # the API's own message
+    assert (schedule.cron, schedule.display_name) == ("0 3 1 * *", "monthly")
+    assert schedule.max_concurrent_run_count == 1 and not schedule.catch_up
+    job = schedule.create_pipeline_job_request
+    assert job.parent == parent
+    assert job.pipeline_job.runtime_config.gcs_output_directory == "gs://bucket/root"
+    assert dict(job.pipeline_job.runtime_config.parameter_values) == {"input_base": "gs://b/x"}
+    body = json.loads(text)["createPipelineJobRequest"]["pipelineJob"]
+    assert body["pipelineSpec"]["root"] == spec["root"]
+
+
+def test_vertex_schedule_refuses_bad_parents_and_kfp_cron(
+    spec: dict, tmp_path: Path, capsys
+) -> None:
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(yaml.safe_dump(spec))
+    base = ["kubeflow", "schedule", "--pipeline", str(pipeline), "--name", "n",
+            "--dry-run", str(tmp_path / "s.json")]  # fmt: skip
+    good = "projects/p/locations/us-central1"
+    assert main([*base, "--cron", "0 3 1 * *", "--vertex", "p/us-central1"]) == 2
+    assert "expected projects/PROJECT/locations/REGION" in capsys.readouterr().err
+    assert main([*base, "--cron", "0 0 3 1 * *", "--vertex", good]) == 2
+    assert "Vertex schedules take crontab's 5 fields" in capsys.readouterr().err
+    assert main([*base[:-2], "--cron", "0 3 1 * *"]) == 2
+    assert "give --host, --vertex or --dry-run" in capsys.readouterr().err
