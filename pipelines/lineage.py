@@ -23,7 +23,7 @@ class ModelRecord:
     model_id: int
     uri: str
     created: str  # ISO 8601, UTC
-    examples_id: int
+    examples_id: int | None  # the Examples it was trained on
     spans: tuple[int, ...]  # the spans its training examples were read from
     base_model_id: int | None  # the model it was warm-started from
     evaluated: bool
@@ -95,7 +95,7 @@ def model_history(metadata_path: str | Path) -> list[ModelRecord]:
                 created=datetime.datetime.fromtimestamp(
                     model.create_time_since_epoch / 1000, datetime.UTC
                 ).isoformat(timespec="seconds"),
-                examples_id=example.id if example is not None else -1,
+                examples_id=example.id if example is not None else None,
                 spans=spans,
                 base_model_id=trained_on.get("base_model"),
                 evaluated=blessing is not None,
