@@ -49,8 +49,11 @@ def pack_config(
     """ExampleGen's `custom_config` proto: the IngestConfig, and the span window with the
     unresolved input pattern it is read from."""
     check_window(pattern, span_window)
-    packed = {"ingest": json.loads(config.to_json()), "pattern": pattern}
-    packed["span_window"] = span_window
+    packed = {
+        "ingest": json.loads(config.to_json()),
+        "pattern": pattern,
+        "span_window": span_window,
+    }
     custom = example_gen_pb2.CustomConfig()
     custom.custom_config.Pack(wrappers_pb2.StringValue(value=json.dumps(packed, sort_keys=True)))
     return custom

@@ -77,9 +77,7 @@ def check_window(pattern: str, span_window: int) -> None:
 
 def window_patterns(pattern: str, latest: int, span_window: int) -> list[tuple[int, str]]:
     """(span, pattern with that span filled in) for the window ending at span `latest`, oldest
-    first; the pattern unchanged when it has no span or date spec."""
+    first."""
     check_window(pattern, span_window)
-    if not (has_span_spec(pattern) or has_date_spec(pattern)):
-        return [(latest, pattern)]
     first = max(0, latest - span_window + 1)
     return [(span, fill_span(pattern, span)) for span in range(first, latest + 1)]
