@@ -53,16 +53,22 @@ def _mask_library(train_files: list[str]):
         return MaskLibrary.from_bytes(f.read())
 
 
-def _band_names(train_files: list[str]) -> list[str] | None:
-    """The input channels' names, in order, from the ingest configuration MaskGen stored."""
+def _ingest_description(train_files: list[str]) -> dict[str, Any]:
+    """What the model records of its examples, from the ingest configuration MaskGen stored:
+    the input channels' names in order, their physical quantity and the patch size."""
     from components.example_gen.config import IngestConfig
     from components.mask_gen.executor import EXAMPLES_INGEST_FILE
 
     path = _beside_examples(train_files, EXAMPLES_INGEST_FILE)
     if not tf.io.gfile.exists(path):
-        return None
+        return {"band_names": None, "quantity": None, "patch_size": None}
     with tf.io.gfile.GFile(path) as f:
-        return list(IngestConfig.from_json(f.read()).bands)
+        ingest = IngestConfig.from_json(f.read())
+    return {
+        "band_names": list(ingest.bands),
+        "quantity": ingest.quantity,
+        "patch_size": ingest.patch_size,
+    }
 
 
 def _band_statistics(tft_output) -> tuple[np.ndarray, np.ndarray]:
@@ -263,7 +269,7 @@ def train(
             tf.summary.scalar(f"eval/{name}", value, step=int(step.numpy()))
 
     metadata = {"kind": config.kind, "steps": int(step.numpy()), "eval": metrics,
-                "log_reflectance": log_reflectance, "band_names": _band_names(train_files),
+                "log_reflectance": log_reflectance, **_ingest_description(train_files),
                 "warm_start": warm_start,
                 "config": config.to_dict()}  # fmt: skip
     export_model(serving_dir, generator, discriminator, mean, std, log_reflectance, metadata)

@@ -77,6 +77,21 @@ def test_patches_from_a_product_are_valid_water(product: Path) -> None:
             np.testing.assert_array_equal(p.reflectance[..., 1], window.Oa08.values)
 
 
+def test_collections_003_and_004_give_the_same_patches(product: Path, product_004: Path) -> None:
+    """Both collections are read as ρw, so one training set can mix them."""
+    from components.example_gen.scenes import SceneRef, open_scene
+
+    config = IngestConfig(bands=("Oa04", "Oa08"), patch_size=8, min_valid=1.0)
+    patches = []
+    for path in (product, product_004):
+        with open_scene(SceneRef(str(path)), config) as ds:
+            assert ds.attrs["reflectance"] == config.quantity == "rho_w"
+            patches.append(list(extract_patches(ds, config.bands, 8, min_valid=1.0)))
+    assert len(patches[0]) == len(patches[1]) > 0
+    for a, b in zip(*patches, strict=True):
+        np.testing.assert_allclose(a.reflectance, b.reflectance, rtol=1e-3, atol=2e-5)
+
+
 def test_patch_example_encoding() -> None:
     from components.example_gen.encoding import example_key, patch_example
 

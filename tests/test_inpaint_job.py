@@ -26,8 +26,9 @@ CONSTANT = 0.0123  # what the constant model puts in every gap pixel
 SMALL = dict(tile=32, halo=4, block_tile_rows=1, batch_size=4)
 
 
-def _save_model(path: Path, constant: float | None) -> Path:
-    """A SavedModel with the serving contract: identity, or `constant` in the gap."""
+def _save_model(path: Path, constant: float | None, offset: bool = False) -> Path:
+    """A SavedModel with the serving contract: identity, `constant` in the gap, or (`offset`)
+    each band's mean over the tile's observed pixels plus `constant` in the gap."""
     import tensorflow as tf
 
     class Model(tf.Module):
@@ -40,8 +41,13 @@ def _save_model(path: Path, constant: float | None) -> Path:
         def serve(self, reflectance, gap):
             if constant is None:
                 return {"filled": reflectance}
-            return {"filled": tf.where(gap > 0.5, tf.fill(tf.shape(reflectance), constant),
-                                       reflectance)}  # fmt: skip
+            value = tf.fill(tf.shape(reflectance), constant)
+            if offset:
+                known = tf.math.is_finite(reflectance) & (gap < 0.5)
+                total = tf.reduce_sum(tf.where(known, reflectance, 0.0), axis=[1, 2], keepdims=True)
+                count = tf.reduce_sum(tf.cast(known, tf.float32), axis=[1, 2], keepdims=True)
+                value += total / tf.maximum(count, 1.0)
+            return {"filled": tf.where(gap > 0.5, value, reflectance)}
 
     module = Model()
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
@@ -56,6 +62,7 @@ def models(tmp_path_factory) -> dict[str, Path]:
     return {
         "identity": _save_model(root / "identity", None),
         "constant": _save_model(root / "constant", CONSTANT),
+        "offset": _save_model(root / "offset", CONSTANT, offset=True),
     }
 
 
@@ -133,6 +140,38 @@ def test_constant_model_fills_cloudy_water_only(models, archive, tmp_path) -> No
         assert outcome["tiles"]["fill"] > 0
 
 
+def test_collections_003_and_004_are_filled_in_the_model_quantity(models, tmp_path) -> None:
+    """The same scene stored as ρw (003) and Rrs = ρw/π (004) gets the same fill, by π apart:
+    the job gives the model its own quantity (ρw) and converts the fill back to each file's."""
+    inputs = [write_sample_product(tmp_path / f"in{c}", (64, 64), 5, collection=c,
+                                   cloud_fraction=0.4) for c in ("003", "004")]  # fmt: skip
+    filled = []
+    for product in inputs:
+        out = tmp_path / f"out-{product.parent.name}"
+        config = InpaintConfig(str(models["offset"]), (str(product),), str(out), **SMALL)
+        assert run(config)["counts"]["written"] == 1
+        with open_product(product) as before, open_product(out / product.name) as after:
+            gap = fill_mask(before["valid"].values, before["land"].values, before["cloud"].values)
+            assert gap.sum() > 0
+            filled.append(np.stack([after[b].values[gap] for b in BAND_NAMES]))
+            assert after.attrs["reflectance"] == before.attrs["reflectance"]
+    rho_w, rrs = filled
+    assert not np.allclose(rho_w, CONSTANT, atol=1e-3)  # tile means + CONSTANT, not CONSTANT
+    np.testing.assert_allclose(rrs * np.pi, rho_w, rtol=2e-3, atol=2e-5)
+
+
+@pytest.mark.parametrize("where", ["is", "inside", "contains"])
+def test_an_output_overlapping_an_input_is_refused(models, tmp_path, where) -> None:
+    product = write_sample_product(tmp_path / "inout", (64, 64), 6, cloud_fraction=0.4)
+    output = {"is": product, "inside": product / "filled", "contains": product.parent}[where]
+    config = InpaintConfig(str(models["constant"]), (f"{product.parent}/*.SEN3",), str(output),
+                           overwrite=True, **SMALL)  # fmt: skip
+    with pytest.raises(ValueError, match=f"--output {output} .*the input {product}"):
+        run(config)
+    assert verify_product(product) == []  # the input is untouched
+    assert not (output / "summary.json").exists()
+
+
 def test_outcomes_dead_letter_and_resume(models, archive, tmp_path) -> None:
     out = tmp_path / "out"
     config = InpaintConfig(str(models["constant"]), (f"{archive}/*", f"{archive}/none*"),
@@ -202,3 +241,9 @@ def test_gcs_in_and_out(models, archive, gcs, upload_folder, tmp_path) -> None:
     names = {b.name for b in gcs.bucket("inpaint").list_blobs(prefix="out/")}
     assert "out/summary.json" in names and any(n.endswith(".png") for n in names)
     assert run(config, ["--no_auth"])["counts"]["skipped"] == 3
+    for output in ("gs://inpaint/in", "gs://inpaint/in/" + zipped.name, "gs://inpaint"):
+        inside = InpaintConfig(str(models["constant"]), ("gs://inpaint/in/*",), output,
+                               overwrite=True, **SMALL)  # fmt: skip
+        with pytest.raises(ValueError, match="refusing to write outputs where inputs are read"):
+            run(inside, ["--no_auth"])
+    assert gcs.bucket("inpaint").blob(f"in/{zipped.name}").exists()

@@ -10,6 +10,7 @@ import pytest
 
 from components import features
 from components.example_gen.config import IngestConfig
+from components.olci.format import BAND_NAMES
 from pipelines.config import PipelineConfig
 from pipelines.outputs import latest_artifact
 
@@ -143,6 +144,9 @@ def test_trainer_exports_a_serving_model(olci_run) -> None:
     model_dir = latest_artifact(root, "Trainer", "model") / "Format-Serving"
     metadata = json.loads((model_dir / "s3inpaint_model.json").read_text())
     assert metadata["steps"] == 3 and metadata["kind"] == "cmunet"
+    # What the batch job needs: the bands, their quantity (ρw for every collection) and patch size.
+    assert metadata["band_names"] == list(BAND_NAMES)
+    assert (metadata["quantity"], metadata["patch_size"]) == ("rho_w", olci_run.patch)
     assert set(metadata["eval"]) == {"l1_gap", "l1_observed"}
     serve = load_serving(str(model_dir))
     rng = np.random.default_rng(0)

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from components.olci.format import BAND_NAMES
+from components.olci.format import BAND_NAMES, RHO_W
 
 KINDS = ("olci", "netcdf", "geotiff")
 
@@ -56,6 +56,12 @@ class IngestConfig:
             )
         if self.kind == "netcdf" and not self.gridded:
             raise ValueError("kind 'netcdf' needs a gridded configuration (GriddedConfig)")
+
+    @property
+    def quantity(self) -> str | None:
+        """The physical quantity of the patches: ρw for OLCI (of either collection), else None
+        (a gridded input's own units)."""
+        return RHO_W if self.kind == "olci" else None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -1,8 +1,10 @@
 """Inputs to scenes: which scenes a matched file holds, and opening one of them.
 
 An OLCI product or a GeoTIFF is one scene; a gridded NetCDF time series holds one scene per time
-step. Every scene is an xarray Dataset with dims (y, x), its band variables, a boolean `valid`
-and attributes `product_name` and `start_time` (see docs/architecture.md).
+step. OLCI products are read as `IngestConfig.quantity` (ρw) whatever their collection stores,
+so collections 003 (ρw) and 004 (Rrs = ρw/π) mix in one training set. Every scene is an
+xarray Dataset with dims (y, x), its band variables, a boolean `valid` and attributes
+`product_name` and `start_time` (see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def open_scene(ref: SceneRef, config: IngestConfig) -> AbstractContextManager[xr
     if config.kind == "olci":
         from components.olci import open_product
 
-        return open_product(ref.path)
+        return open_product(ref.path, reflectance=config.quantity)
     from components.gridded import GriddedConfig, open_geotiff
     from components.gridded import open_scene as open_gridded
 

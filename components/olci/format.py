@@ -166,6 +166,16 @@ class ProductName:
         return f"Sentinel-3{self.mission[-1]}"
 
 
+def quantity_factor(source: str, target: str) -> float:
+    """What multiplies reflectance stored as `source` (RHO_W or RRS) to give `target`."""
+    for quantity in (source, target):
+        if quantity not in REFLECTANCE_UNITS:
+            raise ValueError(f"reflectance quantity {quantity!r} is not {RHO_W!r} or {RRS!r}")
+    if source == target:
+        return 1.0
+    return 1.0 / np.pi if target == RRS else np.pi
+
+
 def quantity_from_units(units: str) -> str | None:
     """RRS for "sr-1"-like units, RHO_W for dimensionless ones, None if neither."""
     unit = units.replace(" ", "").replace("^", "")

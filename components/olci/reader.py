@@ -43,6 +43,7 @@ from components.olci.format import (
     WQSF_FILE,
     WQSF_VARIABLE,
     ProductName,
+    quantity_factor,
     quantity_from_units,
 )
 from components.olci.manifest import ManifestInfo, read_manifest
@@ -308,7 +309,7 @@ def _open_folder(local: LocalProduct, files: list[_File], reflectance: str | Non
                 f.path, f"stores {quantity}, other bands store {quantity_in_file}"
             )
         if reflectance is not None and reflectance != quantity:
-            factor = 1 / np.pi if reflectance == RRS else np.pi
+            factor = quantity_factor(quantity, reflectance)
             decode = _Scaled(decode.scale * factor, decode.offset * factor, decode.fill)
             band_attrs["units"] = REFLECTANCE_UNITS[reflectance]
             band_attrs["standard_name"] = REFLECTANCE_STANDARD_NAME[reflectance]

@@ -40,7 +40,7 @@ from components.inpaint.tiling import (
     row_groups,
     tile_needs_model,
 )
-from components.olci.format import MANIFEST
+from components.olci.format import MANIFEST, quantity_factor
 from components.olci.storage import is_gcs
 from pipelines.inpaint.model import BlockModelHandler, ModelInfo
 from pipelines.inpaint.scene import decode_block, encode_block, output_name, read_rows, tile_input
@@ -139,33 +139,73 @@ def _counter(name: str) -> Any:
     return beam.metrics.Metrics.counter(NAMESPACE, name)
 
 
+def match_products(pattern: str) -> tuple[list[str], list[str]]:
+    """(products, others): what a glob matches, split into products (folders with a manifest,
+    zips) and anything else; Beam's BeamIOError when the location cannot be listed."""
+    base = pattern.rstrip("/")
+    files = [m.path.rstrip("/") for m in FileSystems.match([base])[0].metadata_list]
+    manifests = FileSystems.match([f"{base}/{MANIFEST}"])[0].metadata_list
+    folders = {m.path.rsplit("/", 1)[0] for m in manifests}
+    found, others = set(folders), set()
+    if not is_gcs(base):  # local globs list files only: find folders without a manifest
+        others |= {d.rstrip("/") for d in glob.glob(base) if os.path.isdir(d)} - folders
+    for path in files:
+        if path in folders or any(path.startswith(f + "/") for f in folders):
+            continue
+        top = _top(path, base)
+        (found if top.endswith(".zip") else others).add(top)
+    return sorted(found), sorted(others - found)
+
+
 class MatchProducts(beam.DoFn):
     """A glob -> the products it matches (folders with a manifest, zips); anything else fails."""
 
     def process(self, pattern: str) -> Iterator[Any]:
-        base = pattern.rstrip("/")
         try:
-            files = [m.path.rstrip("/") for m in FileSystems.match([base])[0].metadata_list]
-            manifests = FileSystems.match([f"{base}/{MANIFEST}"])[0].metadata_list
+            found, others = match_products(pattern)
         except Exception as error:  # Beam raises BeamIOError for an unreadable location
             reason = f"cannot match: {error}"
             yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(pattern, FAILED, reason))
             return
-        folders = {m.path.rsplit("/", 1)[0] for m in manifests}
-        found, others = set(folders), set()
-        if not is_gcs(base):  # local globs list files only: find folders without a manifest
-            others |= {d.rstrip("/") for d in glob.glob(base) if os.path.isdir(d)} - folders
-        for path in files:
-            if path in folders or any(path.startswith(f + "/") for f in folders):
-                continue
-            top = _top(path, base)
-            (found if top.endswith(".zip") else others).add(top)
-        for other in sorted(others - found):
+        for other in others:
             reason = "not an OLCI product: neither a .SEN3 folder with a manifest nor a .zip"
             yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(other, FAILED, reason))
         if not found and not others:
             yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(pattern, FAILED, "matches nothing"))
-        yield from sorted(found)
+        yield from found
+
+
+def _comparable(path: str) -> str:
+    """`path` as a key for containment tests: gs:// as written, local paths resolved."""
+    return path.rstrip("/") if is_gcs(path) else os.path.realpath(path)
+
+
+def _within(inner: str, outer: str) -> bool:
+    return inner == outer or inner.startswith(outer.rstrip("/") + "/")
+
+
+def check_output_apart(config: InpaintConfig) -> None:
+    """Refuse an output folder that is, lies inside or contains an input (it would be read as
+    an input, or an input replaced by its own output).
+
+    Raises:
+        ValueError: naming the output and the first input it overlaps.
+    """
+    output = _comparable(config.output)
+    for pattern in config.inputs:
+        try:
+            found, others = match_products(pattern)
+        except Exception:  # reported as the glob's failed outcome by the job itself
+            continue
+        for path in (*found, *others):
+            item = _comparable(path)
+            if _within(item, output) or _within(output, item):
+                relation = ("is" if item == output else
+                            "is inside" if _within(output, item) else "contains")  # fmt: skip
+                raise ValueError(
+                    f"--output {config.output} {relation} the input {path}: refusing to write "
+                    "outputs where inputs are read; choose a folder apart from every input"
+                )
 
 
 def _top(path: str, pattern: str) -> str:
@@ -218,7 +258,9 @@ class PlanProduct(beam.DoFn):
         from components.olci import open_product
 
         config, bands = self._config, self._model.bands
-        with open_product(path, gcs_client=_gcs_client(path)) as ds:
+        # Read in the model's quantity (ρw or Rrs), whatever the product's collection stores.
+        with open_product(path, reflectance=self._model.quantity,
+                          gcs_client=_gcs_client(path)) as ds:  # fmt: skip
             missing = [b for b in bands if b not in ds]
             if missing:
                 raise ValueError(f"{path}: lacks the model's bands {missing}")
@@ -343,10 +385,12 @@ class WriteProduct(beam.DoFn):
         span = slice(rows.start + int(used[0]), rows.start + int(used[-1]) + 1)
         mask = mask[used[0] : used[-1] + 1]
         window = ds.isel(y=span)
+        # The model fills in its own quantity; the product keeps the one its collection stores.
+        factor = np.float32(quantity_factor(self._model.quantity, ds.attrs["reflectance"]))
         bands = {}
         for i, band in enumerate(self._model.bands):
             data = np.array(window[band].values, np.float32)
-            data[mask] = values[:, i]
+            data[mask] = values[:, i] * factor
             bands[band] = data
         writer.write_rows(span, bands, mask)
         return int(mask.sum())
@@ -465,6 +509,7 @@ def run(config: InpaintConfig, beam_args: list[str] | None = None) -> dict:
     FileSystems.set_options(options)  # gs:// access outside the pipeline uses the same options
     model = read_model_info(config.model)
     config.check(model)
+    check_output_apart(config)
     with beam.Pipeline(options=options) as pipeline:
         outcomes = build(pipeline, config, model)
         _ = (

@@ -16,7 +16,7 @@ import numpy as np
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
-from components.olci.format import BAND_NAMES
+from components.olci.format import BAND_NAMES, RHO_W, RRS
 
 METADATA_FILE = "s3inpaint_model.json"  # model.export.METADATA, without importing TensorFlow
 # A row block's tiles: reflectance (n, size, size, bands) float32 with NaN where unknown, gap
@@ -31,6 +31,7 @@ class ModelInfo:
     path: str
     bands: tuple[str, ...]  # the input channels, in order
     stride: int  # tile sides must be multiples of this
+    quantity: str = RHO_W  # the reflectance it was trained on and fills in (RHO_W or RRS)
 
 
 def read_model_info(path: str) -> ModelInfo:
@@ -53,7 +54,12 @@ def read_model_info(path: str) -> ModelInfo:
     unknown = sorted(set(names) - set(BAND_NAMES))
     if unknown:
         raise ValueError(f"{meta_path}: bands {unknown} are not OLCI L2 WFR bands")
-    return ModelInfo(path, tuple(names), int(meta["stride"]))
+    # Models exported before quantities were recorded were trained on what ingest read: ρw for
+    # collection 003, the archive's mainstay.
+    quantity = meta.get("quantity") or RHO_W
+    if quantity not in (RHO_W, RRS):
+        raise ValueError(f"{meta_path}: quantity {quantity!r} is not {RHO_W!r} or {RRS!r}")
+    return ModelInfo(path, tuple(names), int(meta["stride"]), quantity)
 
 
 class BlockModelHandler(ModelHandler[Block, PredictionResult, Any]):
