@@ -111,12 +111,15 @@ def count_flops(graph: tf.Graph) -> int:
 def forward_flops(network: keras.Model, size: int) -> int:
     """Forward FLOPs of `network` on one `size` x `size` tile, from its frozen concrete function.
 
-    Every network here takes `[image, gap]`: (1, size, size, BANDS) and (1, size, size, 1).
+    Networks take `[image, gap]` (the discriminator) or `[image, gap, invalid]` (generators):
+    (1, size, size, BANDS) and masks (1, size, size, 1). A generator's count includes its
+    in-graph classical fill (the conjugate-gradient loop's body is counted once).
     """
-    function = tf.function(lambda image, gap: network([image, gap], training=False))
+    masks = len(network.inputs) - 1
+    function = tf.function(lambda image, *m: network([image, *m], training=False))
     concrete = function.get_concrete_function(
         tf.TensorSpec((1, size, size, BANDS), tf.float32),
-        tf.TensorSpec((1, size, size, 1), tf.float32),
+        *[tf.TensorSpec((1, size, size, 1), tf.float32)] * masks,
     )
     return count_flops(convert_variables_to_constants_v2(concrete).graph)
 

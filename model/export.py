@@ -1,8 +1,11 @@
 """The serving SavedModel: raw reflectance tiles and a gap mask in, filled tiles out.
 
 Normalisation is inside the graph: the per-band statistics come from the Transform graph (its
-analyzers' results), so callers pass reflectance in the product's own units. Observed pixels
-(gap = 0) are passed through bit-exact, NaN included; gap pixels are filled. Tiles may be any
+analyzers' results), so callers pass reflectance in the product's own units, and the classical
+first guess is inside the generator. Observed pixels (gap = 0) are passed through bit-exact,
+NaN included; gap pixels are filled. Non-finite pixels outside the gap (land, flagged) are
+unknown to the network and marked to it as invalid. `sigma` is each filled pixel's predicted
+standard deviation in the same units (0 where nothing was filled). Tiles may be any
 size that is a multiple of the network's stride.
 """
 
@@ -16,10 +19,13 @@ import keras
 import tensorflow as tf
 
 from components.transform.normalise import denormalise, normalise
-from model.networks import STRIDE_CMUNET, STRIDE_UNET
+from model.layers import composite
+from model.losses import sigma
+from model.networks import STRIDE_CMUNET, STRIDE_UNET, split_outputs
 
 SIGNATURE = "serving_default"
-INPUT_REFLECTANCE, INPUT_GAP, OUTPUT_FILLED = "reflectance", "gap", "filled"
+INPUT_REFLECTANCE, INPUT_GAP = "reflectance", "gap"
+OUTPUT_FILLED, OUTPUT_SIGMA = "filled", "sigma"
 WEIGHTS_DIR = "weights"
 GENERATOR_WEIGHTS, DISCRIMINATOR_WEIGHTS = "generator.weights.h5", "discriminator.weights.h5"
 METADATA = "s3inpaint_model.json"
@@ -43,14 +49,29 @@ class InpaintingModule(tf.Module):
         )
 
     def _serve(self, reflectance: tf.Tensor, gap: tf.Tensor) -> dict[str, tf.Tensor]:
-        known = tf.reduce_all(tf.math.is_finite(reflectance), axis=-1, keepdims=True)
-        observed = tf.cast(known, tf.float32) * (1.0 - tf.cast(gap > 0.5, tf.float32))
+        known = tf.cast(
+            tf.reduce_all(tf.math.is_finite(reflectance), axis=-1, keepdims=True), tf.float32
+        )
+        to_fill = tf.cast(gap > 0.5, tf.float32)
+        observed = known * (1.0 - to_fill)
+        invalid = (1.0 - known) * (1.0 - to_fill)  # land and flagged pixels: no value, no gap
         safe = tf.where(tf.math.is_finite(reflectance), reflectance, 0.0)
         z = normalise(safe, self.mean, self.std, self.log) * observed
-        outputs = self.generator([z, 1.0 - observed], training=False)
-        filled = outputs[-1] if isinstance(outputs, list | tuple) else outputs
+        stages, log_variance = split_outputs(
+            self.generator([z, 1.0 - observed, invalid], training=False)
+        )
+        filled = composite(stages[-1], z, 1.0 - observed)
         physical = denormalise(tf.cast(filled, tf.float32), self.mean, self.std, self.log)
-        return {OUTPUT_FILLED: tf.where(gap > 0.5, physical, reflectance)}
+        # sigma in normalised units -> the product's units: times std, and for a log10
+        # normalisation times d(10^y)/dy = ln(10) * value (to first order).
+        spread = sigma(log_variance) * self.std
+        if self.log:
+            spread *= tf.math.log(10.0) * physical
+        to_fill = gap > 0.5
+        return {
+            OUTPUT_FILLED: tf.where(to_fill, physical, reflectance),
+            OUTPUT_SIGMA: tf.where(to_fill, spread, 0.0),
+        }
 
 
 def export_model(
@@ -73,7 +94,8 @@ def export_model(
         save_weights(discriminator, os.path.join(weights, DISCRIMINATOR_WEIGHTS))
     stride = STRIDE_UNET if metadata.get("kind") == "unet" else STRIDE_CMUNET
     with tf.io.gfile.GFile(os.path.join(path, METADATA), "w") as f:
-        f.write(json.dumps({**metadata, "stride": stride, "bands": bands}, indent=2))
+        f.write(json.dumps({**metadata, "stride": stride, "bands": bands,
+                            "outputs": [OUTPUT_FILLED, OUTPUT_SIGMA]}, indent=2))  # fmt: skip
 
 
 def save_weights(model: keras.Model, path: str) -> None:
@@ -93,5 +115,6 @@ def load_weights(model: keras.Model, path: str) -> None:
 
 
 def load_serving(path: str):
-    """The serving function of an exported model: f(reflectance=..., gap=...) -> {"filled"}."""
+    """The serving function of an exported model: f(reflectance=..., gap=...) -> {"filled",
+    "sigma"}."""
     return tf.saved_model.load(path).signatures[SIGNATURE]

@@ -2,8 +2,9 @@
 
 A batch is a dict of `reflectance` (B, S, S, C: normalised, 0 where not valid), `valid`
 (B, S, S, 1) and `gap` (B, S, S, 1: the mask to fill). Pixels that are not valid have no truth:
-they are filled like gaps but never scored. Losses are averages over the *global* batch, so a
-step on N replicas equals a step on one device with the same global batch.
+they are filled like gaps, flagged to the generator as `invalid`, and never scored. Losses are
+averages over the *global* batch, so a step on N replicas equals a step on one device with the
+same global batch.
 """
 
 from __future__ import annotations
@@ -13,18 +14,26 @@ import tensorflow as tf
 
 from model import losses
 from model.config import ModelConfig
+from model.layers import composite
 from model.networks import (
     build_cmunet_generator,
     build_patch_discriminator,
     build_unet_generator,
+    split_outputs,
 )
+
+
+def build_generator(config: ModelConfig, bands: int) -> keras.Model:
+    """The generator of `config`."""
+    build = build_unet_generator if config.kind == "unet" else build_cmunet_generator
+    return build(bands, config.width, iterations=config.classical_iterations)
 
 
 def build_networks(config: ModelConfig, bands: int) -> tuple[keras.Model, keras.Model | None]:
     """The generator and (for the GAN) the discriminator of `config`."""
+    generator = build_generator(config, bands)
     if config.kind == "unet":
-        return build_unet_generator(bands, config.width), None
-    generator = build_cmunet_generator(bands, config.width)
+        return generator, None
     discriminator = build_patch_discriminator(
         bands,
         config.discriminator_width,
@@ -33,11 +42,15 @@ def build_networks(config: ModelConfig, bands: int) -> tuple[keras.Model, keras.
     return generator, discriminator
 
 
-def model_inputs(batch: dict[str, tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-    """(truth, generator input with gaps zeroed, gap to fill incl. invalid pixels)."""
+def model_inputs(batch: dict[str, tf.Tensor]) -> tuple[tf.Tensor, ...]:
+    """(truth, generator input with gaps zeroed, pixels to fill, invalid pixels).
+
+    The pixels to fill are the gap and every pixel without truth; `invalid` is the latter.
+    """
     truth = batch["reflectance"]
+    invalid = 1.0 - batch["valid"]
     fill = 1.0 - (1.0 - batch["gap"]) * batch["valid"]
-    return truth, truth * (1.0 - fill), fill
+    return truth, truth * (1.0 - fill), fill, invalid
 
 
 class InpaintingGAN(keras.Model):
@@ -59,11 +72,16 @@ class InpaintingGAN(keras.Model):
         self.num_replicas = num_replicas
         self.perceptual = perceptual
         self.seed_generator = keras.random.SeedGenerator(config.seed)
+        self.power_vectors = (
+            losses.power_vectors(discriminator, config.seed)
+            if discriminator is not None and config.discriminator_constraint == "regularisation"
+            else None
+        )
         self.g_optimizer: keras.optimizers.Optimizer | None = None
         self.d_optimizer: keras.optimizers.Optimizer | None = None
         self._trackers = {
             name: keras.metrics.Mean(name=name)
-            for name in ("g_loss", "reconstruction", "g_adversarial", "d_loss", "penalty")
+            for name in ("g_loss", "reconstruction", "nll", "g_adversarial", "d_loss", "penalty")
         }
 
     @property
@@ -80,81 +98,110 @@ class InpaintingGAN(keras.Model):
             self.d_optimizer = d_optimizer
             d_optimizer.build(self.discriminator.trainable_variables)
 
-    def fill(self, gap_input: tf.Tensor, fill: tf.Tensor, training: bool = False) -> list:
-        """The generator's composited outputs: [coarse, refined] or [filled]."""
-        outputs = self.generator([gap_input, fill], training=training)
-        return list(outputs) if isinstance(outputs, list | tuple) else [outputs]
+    def raw(self, gap_input: tf.Tensor, fill: tf.Tensor, invalid: tf.Tensor,
+            training: bool = False) -> tuple[list, tf.Tensor]:  # fmt: skip
+        """The generator's raw fills, before compositing ([coarse, refined] or [filled]), and
+        its log-variance."""
+        return split_outputs(self.generator([gap_input, fill, invalid], training=training))
+
+    def fill(self, gap_input: tf.Tensor, fill: tf.Tensor, invalid: tf.Tensor,
+             training: bool = False) -> list:  # fmt: skip
+        """The generator's fills composited with the observed pixels."""
+        stages, _ = self.raw(gap_input, fill, invalid, training)
+        return [composite(o, gap_input, fill) for o in stages]
 
     def _average(self, per_example: tf.Tensor) -> tf.Tensor:
         return tf.nn.compute_average_loss(per_example, global_batch_size=self.config.batch_size)
 
-    def _reconstruction(self, outputs: list, truth, gap, valid) -> tf.Tensor:
+    def _reconstruction(self, raw: list, composited: list, truth, gap, valid) -> tf.Tensor:
         w = self.config.weights
-        stage_weights = [w.coarse, 1.0] if len(outputs) == 2 else [1.0]
+        stage_weights = [w.coarse, 1.0] if len(raw) == 2 else [1.0]
         total = 0.0
-        for weight, output in zip(stage_weights, outputs, strict=True):
+        for weight, pred, output in zip(stage_weights, raw, composited, strict=True):
             per_example = losses.reconstruction_per_example(
-                output, truth, gap, valid, gap_weight=w.l1_gap, valid_weight=w.l1_valid
-            )
+                output, truth, gap, valid, gap_weight=w.l1_gap, valid_weight=w.l1_valid,
+                gap_loss=self.config.gap_loss, raw=pred,
+            )  # fmt: skip
             total += weight * self._average(per_example)
         return total
 
-    def _discriminator_step(self, truth, fake, fill) -> dict[str, tf.Tensor]:
+    def _discriminator_step(self, truth, fake, fill, valid) -> dict[str, tf.Tensor]:
         config, w = self.config, self.config.weights
         replicas = float(self.num_replicas)
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator([truth, fill], training=True)
+            real_logits = self.discriminator([truth * valid, fill], training=True)
             fake_logits = self.discriminator([fake, fill], training=True)
             d_loss = losses.d_loss(config.adversarial, real_logits, fake_logits) / replicas
             penalty = tf.constant(0.0)
             if config.gradient_penalty == "r1":
-                penalty = losses.r1_penalty(self.discriminator, truth, fill) / replicas
+                penalty = losses.r1_penalty(self.discriminator, truth * valid, fill) / replicas
             elif config.gradient_penalty == "wgan_gp":
                 epsilon = keras.random.uniform(
                     (tf.shape(truth)[0], 1, 1, 1), seed=self.seed_generator
                 )
                 penalty = (
-                    losses.wgan_gp_penalty(self.discriminator, truth, fake, fill, epsilon)
+                    losses.wgan_gp_penalty(self.discriminator, truth * valid, fake, fill, epsilon)
                     / replicas
                 )
             total = d_loss + w.gradient_penalty * penalty
             if config.discriminator_constraint == "regularisation":
-                total += w.spectral * losses.spectral_regularisation(self.discriminator) / replicas
+                spectral = losses.spectral_regularisation(
+                    self.discriminator, vectors=self.power_vectors
+                )
+                total += w.spectral * spectral / replicas
             scaled = self.d_optimizer.scale_loss(total)  # loss scaling under mixed precision
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
         return {"d_loss": d_loss, "penalty": penalty}
 
-    def _generator_loss(self, outputs, truth, fill, valid, gap) -> dict[str, tf.Tensor]:
+    def _generator_loss(self, raw, log_variance, outputs, truth, fill, valid, gap,
+                        adversarial_scale):  # fmt: skip
         w = self.config.weights
-        reconstruction = self._reconstruction(outputs, truth, gap, valid)
-        total = reconstruction
+        reconstruction = self._reconstruction(raw, outputs, truth, gap, valid)
+        nll = self._average(
+            losses.gaussian_nll_per_example(outputs[-1], truth, log_variance, gap * valid)
+        )
+        total = reconstruction + w.uncertainty * nll
         adversarial = tf.constant(0.0)
         if self.discriminator is not None:
-            fake_logits = self.discriminator([outputs[-1], fill], training=True)
+            fake_logits = self.discriminator([outputs[-1] * valid, fill], training=True)
             adversarial = losses.g_loss(self.config.adversarial, fake_logits) / self.num_replicas
-            total += w.adversarial * adversarial
+            total += adversarial_scale * w.adversarial * adversarial
         if self.perceptual is not None:
             perceptual, style = self.perceptual(outputs[-1], truth)
-            total += (w.perceptual * perceptual + w.style * style) / self.num_replicas
-        return {"g_loss": total, "reconstruction": reconstruction, "g_adversarial": adversarial}
+            total += (
+                adversarial_scale
+                * (w.perceptual * perceptual + w.style * style)
+                / (self.num_replicas)
+            )
+        return {"g_loss": total, "reconstruction": reconstruction, "nll": nll,
+                "g_adversarial": adversarial}  # fmt: skip
 
-    def train_step(self, batch: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+    def train_step(
+        self, batch: dict[str, tf.Tensor], adversarial_scale: float | tf.Tensor = 1.0
+    ) -> dict[str, tf.Tensor]:
         """One discriminator update (GAN) then one generator update, on one replica's batch.
 
-        The generator runs forward once: its weights do not change during the discriminator
-        update, so that update reuses the output (without recording it for the generator's
-        gradient), and the generator's adversarial loss then sees the updated discriminator.
+        `adversarial_scale` (0..1) scales the adversarial and perceptual terms (the trainer
+        ramps it up after a warm-up on reconstruction alone). The discriminator sees real and
+        fake images alike at pixels without truth (both zero there), so the gap-free truth is no
+        cue. The generator runs forward once: its weights do not change during the
+        discriminator update, so that update reuses the output (without recording it for the
+        generator's gradient), and the generator's adversarial loss then sees the updated
+        discriminator.
         """
-        truth, gap_input, fill = model_inputs(batch)
+        truth, gap_input, fill, invalid = model_inputs(batch)
+        valid = batch["valid"]
         results = {}
         with tf.GradientTape() as tape:
-            outputs = self.fill(gap_input, fill, training=True)
+            raw, log_variance = self.raw(gap_input, fill, invalid, training=True)
+            outputs = [composite(o, gap_input, fill) for o in raw]
             if self.discriminator is not None:
                 with tape.stop_recording():
-                    fake = tf.stop_gradient(outputs[-1])
-                    results.update(self._discriminator_step(truth, fake, fill))
-            results.update(self._generator_loss(outputs, truth, fill, batch["valid"], batch["gap"]))
+                    fake = tf.stop_gradient(outputs[-1]) * valid
+                    results.update(self._discriminator_step(truth, fake, fill, valid))
+            results.update(self._generator_loss(raw, log_variance, outputs, truth, fill, valid,
+                                                batch["gap"], adversarial_scale))  # fmt: skip
             scaled = self.g_optimizer.scale_loss(results["g_loss"])  # under mixed precision
         variables = self.generator.trainable_variables
         self.g_optimizer.apply(tape.gradient(scaled, variables), variables)

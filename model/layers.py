@@ -11,6 +11,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from model.classical import CG_ITERATIONS, classical_fill
+
 PACKAGE = "s3inpaint"
 
 
@@ -46,7 +48,8 @@ class GatedConv2D(keras.layers.Layer):
     """Gated convolution: `activation(features) * sigmoid(gate)`, "same" padding.
 
     One Conv2D makes 2 * `filters` channels, the first half features and the second the gate.
-    `activation=None` gives `features * sigmoid(gate)` (output layers).
+    `activation=None` gives `features * sigmoid(gate)` (output layers); with
+    `kernel_initializer="zeros"` such a layer starts at exactly 0 (a residual's correction).
     """
 
     def __init__(
@@ -56,6 +59,7 @@ class GatedConv2D(keras.layers.Layer):
         strides: int = 1,
         dilation_rate: int = 1,
         activation: str | None = "elu",
+        kernel_initializer: str = "glorot_uniform",
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -64,12 +68,14 @@ class GatedConv2D(keras.layers.Layer):
         self.strides = strides
         self.dilation_rate = dilation_rate
         self.activation = keras.activations.get(activation)
+        self.kernel_initializer = kernel_initializer
         self.conv = keras.layers.Conv2D(
             2 * filters,
             kernel_size,
             strides=strides,
             dilation_rate=dilation_rate,
             padding="same",
+            kernel_initializer=kernel_initializer,
             dtype=self.dtype_policy,
             name="conv",
         )
@@ -92,6 +98,7 @@ class GatedConv2D(keras.layers.Layer):
             "strides": self.strides,
             "dilation_rate": self.dilation_rate,
             "activation": keras.activations.serialize(self.activation),
+            "kernel_initializer": self.kernel_initializer,
         }
 
 
@@ -130,25 +137,30 @@ class GatedDeconv2D(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class SelfAttention(keras.layers.Layer):
-    """SAGAN self-attention over all positions, with a residual scaled by `gamma` (starts at 0).
+    """Contextual self-attention: every position attends to the *known* positions only, with a
+    residual scaled by `gamma` (starts at 0).
 
-    Query and key are 1x1 convolutions to max(C // 8, 1) channels, the value a 1x1 convolution to
-    C; the softmax over positions runs in float32. Memory grows as (H * W)^2 per image: use it
-    at 1/8 resolution or coarser.
+    Called as `layer(features, known)`: `known` (B, H, W, 1) is the share of observed pixels
+    under each position (0 = all gap). Keys and values come from positions with `known` > 0, as
+    in DeepFill's contextual attention, so a gap is filled from context rather than from other
+    gap features; an image with no known position attends everywhere. Query and key are 1x1
+    convolutions to max(C // 8, 1) channels, the value a 1x1 convolution to C; the softmax over
+    positions runs in float32. Memory grows as (H * W)^2 per image: use it at 1/8 resolution or
+    coarser.
     """
 
-    def build(self, input_shape) -> None:
-        channels = int(input_shape[-1])
+    def build(self, inputs_shape, known_shape=None) -> None:
+        channels = int(inputs_shape[-1])
         inner = max(channels // 8, 1)
         policy = self.dtype_policy
         self.query = keras.layers.Conv2D(inner, 1, dtype=policy, name="query")
         self.key = keras.layers.Conv2D(inner, 1, dtype=policy, name="key")
         self.value = keras.layers.Conv2D(channels, 1, dtype=policy, name="value")
         for conv in (self.query, self.key, self.value):
-            conv.build(input_shape)
+            conv.build(inputs_shape)
         self.gamma = self.add_weight(shape=(), initializer="zeros", name="gamma")
 
-    def call(self, inputs):
+    def call(self, inputs, known):
         shape = ops.shape(inputs)
         batch, positions = shape[0], shape[1] * shape[2]
 
@@ -159,12 +171,15 @@ class SelfAttention(keras.layers.Layer):
         logits = ops.matmul(
             ops.cast(q, "float32"), ops.transpose(ops.cast(k, "float32"), (0, 2, 1))
         )
+        keys = ops.reshape(ops.cast(known, "float32") > 0.0, (batch, 1, positions))
+        keys = ops.logical_or(keys, ops.logical_not(ops.any(keys, axis=-1, keepdims=True)))
+        logits = ops.where(keys, logits, ops.full_like(logits, -1e9))
         attention = ops.cast(ops.softmax(logits, axis=-1), v.dtype)
         attended = ops.reshape(ops.matmul(attention, v), shape)
         return ops.cast(self.gamma, inputs.dtype) * attended + inputs
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
+    def compute_output_shape(self, inputs_shape, known_shape=None):
+        return inputs_shape
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -176,6 +191,7 @@ class StrideCheck(keras.layers.Layer):
     """
 
     def __init__(self, stride: int, **kwargs) -> None:
+        kwargs["dtype"] = "float32"  # an identity: never round the values under mixed precision
         super().__init__(**kwargs)
         self.stride = stride
 
@@ -218,3 +234,64 @@ class Composite(keras.layers.Layer):
 
     def compute_output_shape(self, pred_shape, observed_shape, gap_shape):
         return observed_shape
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ClassicalFill(keras.layers.Layer):
+    """`model.classical.classical_fill` as a layer: [values, fill] -> the biharmonic first guess.
+
+    `fill` is 1 where a pixel is to be filled; the rest are known and pass through bit for bit.
+    Always float32 and without weights: the networks learn a correction on top of it.
+    """
+
+    def __init__(self, iterations: int = CG_ITERATIONS, **kwargs) -> None:
+        kwargs["dtype"] = "float32"
+        super().__init__(**kwargs)
+        self.iterations = iterations
+
+    def call(self, values, fill):
+        known = 1.0 - ops.cast(fill, "float32")
+        return classical_fill(ops.cast(values, "float32"), known, self.iterations)
+
+    def compute_output_shape(self, values_shape, fill_shape):
+        return values_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "iterations": self.iterations}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Residual(keras.layers.Layer):
+    """[base, correction] -> base + correction, in float32 whatever the policy."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs["dtype"] = "float32"
+        super().__init__(**kwargs)
+
+    def call(self, base, correction):
+        return ops.cast(base, "float32") + ops.cast(correction, "float32")
+
+    def compute_output_shape(self, base_shape, correction_shape):
+        return base_shape
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class KnownShare(keras.layers.Layer):
+    """gap (B, H, W, 1) -> the share of known pixels in each `stride` x `stride` cell."""
+
+    def __init__(self, stride: int, **kwargs) -> None:
+        kwargs["dtype"] = "float32"
+        super().__init__(**kwargs)
+        self.stride = stride
+
+    def call(self, gap):
+        known = 1.0 - ops.cast(gap, "float32")
+        return ops.average_pool(known, self.stride, strides=self.stride, padding="valid")
+
+    def compute_output_shape(self, gap_shape):
+        batch, height, width, channels = gap_shape
+        cells = [None if n is None else n // self.stride for n in (height, width)]
+        return (batch, *cells, channels)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "stride": self.stride}

@@ -14,14 +14,28 @@ import tensorflow as tf
 ADVERSARIAL_KINDS = ("hinge", "nonsaturating")
 
 
+GAP_LOSSES = ("l2", "l1", "charbonnier")
+CHARBONNIER_EPSILON = 1e-3
+
+
 def _f32(*tensors):
     return [tf.cast(t, tf.float32) for t in tensors]
 
 
-def _masked_sums(pred, target, weight, axis):
+def _penalty(kind: str, error: tf.Tensor) -> tf.Tensor:
+    if kind == "l1":
+        return tf.abs(error)
+    if kind == "l2":
+        return tf.square(error)
+    if kind == "charbonnier":
+        return tf.sqrt(tf.square(error) + CHARBONNIER_EPSILON**2) - CHARBONNIER_EPSILON
+    raise ValueError(f"loss {kind!r} is not one of {GAP_LOSSES}")
+
+
+def _masked_sums(pred, target, weight, axis, kind: str = "l1"):
     pred, target, weight = _f32(pred, target, weight)
     bands = tf.cast(tf.shape(pred)[-1], tf.float32)
-    error = tf.reduce_sum(tf.abs(pred - target) * weight, axis=axis)
+    error = tf.reduce_sum(_penalty(kind, pred - target) * weight, axis=axis)
     count = tf.reduce_sum(weight, axis=axis) * bands
     return error, tf.maximum(count, bands)
 
@@ -35,6 +49,12 @@ def masked_l1(pred, target, weight) -> tf.Tensor:
 def masked_l1_per_example(pred, target, weight) -> tf.Tensor:
     """`masked_l1` of each example on its own: (B,)."""
     error, count = _masked_sums(pred, target, weight, axis=[1, 2, 3])
+    return error / count
+
+
+def masked_loss_per_example(pred, target, weight, kind: str) -> tf.Tensor:
+    """Mean penalty of `kind` ("l2": squared error, "l1", "charbonnier") per example: (B,)."""
+    error, count = _masked_sums(pred, target, weight, axis=[1, 2, 3], kind=kind)
     return error / count
 
 
@@ -52,13 +72,51 @@ def reconstruction_loss(
 
 
 def reconstruction_per_example(
-    pred, target, gap, valid, gap_weight: float = 1.0, valid_weight: float = 1.0
+    pred,
+    target,
+    gap,
+    valid,
+    gap_weight: float = 1.0,
+    valid_weight: float = 1.0,
+    gap_loss: str = "l1",
+    raw=None,
 ) -> tf.Tensor:
-    """`reconstruction_loss` of each example on its own (B,), for global-batch averaging."""
+    """`reconstruction_loss` of each example on its own (B,), for global-batch averaging.
+
+    `gap_loss` is the penalty inside the gap ("l2" matches an RMSE verdict). The observed term
+    is taken on `raw` when given: the prediction before the observed pixels were put back (on
+    a composited output it is zero by construction).
+    """
     gap, valid = _f32(gap, valid)
-    return gap_weight * masked_l1_per_example(
-        pred, target, gap * valid
-    ) + valid_weight * masked_l1_per_example(pred, target, (1.0 - gap) * valid)
+    observed = pred if raw is None else raw
+    return gap_weight * masked_loss_per_example(
+        pred, target, gap * valid, gap_loss
+    ) + valid_weight * masked_l1_per_example(observed, target, (1.0 - gap) * valid)
+
+
+LOG_VARIANCE_RANGE = (-12.0, 8.0)  # sigma from 0.0025 to 55 band spreads: keeps exp() finite
+
+
+def gaussian_nll_per_example(pred, target, log_variance, weight) -> tf.Tensor:
+    """Gaussian negative log-likelihood of `target` under N(pred, exp(log_variance)) per example.
+
+    0.5 * (log_variance + (pred - target)^2 / exp(log_variance)), averaged over the bands of the
+    pixels where `weight` > 0. `pred` is held constant: the term trains the variance, never
+    the fill, so the fill keeps optimising the reconstruction loss alone.
+    """
+    pred, target, log_variance, weight = _f32(pred, target, log_variance, weight)
+    log_variance = tf.clip_by_value(log_variance, *LOG_VARIANCE_RANGE)
+    error = tf.square(tf.stop_gradient(pred) - target)
+    nll = 0.5 * (log_variance + error * tf.exp(-log_variance))
+    bands = tf.cast(tf.shape(pred)[-1], tf.float32)
+    total = tf.reduce_sum(nll * weight, axis=[1, 2, 3])
+    return total / tf.maximum(tf.reduce_sum(weight, axis=[1, 2, 3]) * bands, bands)
+
+
+def sigma(log_variance) -> tf.Tensor:
+    """The standard deviation of a log-variance output, clipped as the loss clips it."""
+    clipped = tf.clip_by_value(tf.cast(log_variance, tf.float32), *LOG_VARIANCE_RANGE)
+    return tf.exp(0.5 * clipped)
 
 
 def hinge_d_loss(real_logits, fake_logits) -> tf.Tensor:
@@ -139,31 +197,65 @@ def wgan_gp_penalty(
     return tf.reduce_mean(tf.square(norm - 1.0))
 
 
-def _spectral_norm(kernel, iterations: int, seed: int) -> tf.Tensor:
-    matrix = tf.reshape(tf.cast(kernel, tf.float32), [-1, kernel.shape[-1]])
-    fixed = tf.stop_gradient(matrix)
-    v = tf.random.stateless_normal([kernel.shape[-1], 1], seed=[seed, 0])
-    for _ in range(iterations):
-        v = tf.math.l2_normalize(tf.matmul(fixed, tf.matmul(fixed, v), transpose_a=True))
-    u = tf.math.l2_normalize(tf.matmul(fixed, v))
-    return tf.reduce_sum(u * tf.matmul(matrix, v))
-
-
-def spectral_regularisation(model: keras.Model, iterations: int = 1, seed: int = 0) -> tf.Tensor:
-    """Sum over the model's kernels of their squared largest singular value.
-
-    Each kernel is reshaped to (kh * kw * cin, cout); sigma = u^T W v with u and v from
-    `iterations` power iterations started from a fixed random vector and held constant
-    (stop_gradient), so the penalty is differentiable and its gradient is 2 sigma u v^T. Few
-    iterations underestimate sigma; the gradient still pushes on the dominant directions.
-    """
-    if iterations < 1:
-        raise ValueError(f"iterations {iterations} must be at least 1")
+def spectral_kernels(model: keras.Model) -> list:
+    """The kernels `spectral_regularisation` penalises: every trainable weight named kernel."""
     kernels = [
         w for w in model.trainable_weights if w.name.endswith("kernel") and len(w.shape) >= 2
     ]
     if not kernels:
         raise ValueError(f"model {model.name!r} has no kernels to regularise")
-    return tf.add_n(
-        [tf.square(_spectral_norm(k, iterations, seed + i)) for i, k in enumerate(kernels)]
-    )
+    return kernels
+
+
+def power_vectors(model: keras.Model, seed: int = 0) -> list[tf.Variable]:
+    """One persistent right-singular-vector estimate per kernel, for `spectral_regularisation`.
+
+    Kept across steps, one power iteration a step tracks the largest singular value as the
+    kernels change (as spectral normalisation does) instead of restarting from a fixed vector.
+    """
+    return [
+        tf.Variable(
+            tf.math.l2_normalize(tf.random.stateless_normal([k.shape[-1], 1], seed=[seed, i])),
+            trainable=False,
+            name=f"power_vector_{i}",
+            aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+        )
+        for i, k in enumerate(spectral_kernels(model))
+    ]
+
+
+def _spectral_norm(kernel, v) -> tuple[tf.Tensor, tf.Tensor]:
+    """(sigma = u^T W v after one power iteration from `v`, the new v), u and v held constant."""
+    matrix = tf.reshape(tf.cast(kernel, tf.float32), [-1, kernel.shape[-1]])
+    fixed = tf.stop_gradient(matrix)
+    v = tf.math.l2_normalize(tf.matmul(fixed, tf.matmul(fixed, v), transpose_a=True))
+    u = tf.math.l2_normalize(tf.matmul(fixed, v))
+    return tf.reduce_sum(u * tf.matmul(matrix, v)), v
+
+
+def spectral_regularisation(
+    model: keras.Model, iterations: int = 1, seed: int = 0, vectors: list | None = None
+) -> tf.Tensor:
+    """Sum over the model's kernels of their squared largest singular value.
+
+    Each kernel is reshaped to (kh * kw * cin, cout); sigma = u^T W v with u and v from
+    power iterations held constant (stop_gradient), so the penalty is differentiable and its
+    gradient is 2 sigma u v^T. With `vectors` (from `power_vectors`), one iteration continues
+    from the stored estimate and stores the new one; without, `iterations` iterations start
+    from a fixed random vector (few underestimate sigma; the gradient still pushes on the
+    dominant directions).
+    """
+    if iterations < 1:
+        raise ValueError(f"iterations {iterations} must be at least 1")
+    kernels = spectral_kernels(model)
+    total = []
+    for i, kernel in enumerate(kernels):
+        if vectors is not None:
+            sigma, v = _spectral_norm(kernel, vectors[i])
+            vectors[i].assign(v)
+        else:
+            v = tf.random.stateless_normal([kernel.shape[-1], 1], seed=[seed + i, 0])
+            for _ in range(iterations):
+                sigma, v = _spectral_norm(kernel, v)
+        total.append(tf.square(sigma))
+    return tf.add_n(total)

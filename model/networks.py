@@ -1,32 +1,49 @@
 """The generators (two-stage gated-convolution GAN, UNet baseline) and the patch discriminator.
 
-Generators take `[x, gap]`: `x` (B, H, W, bands) normalised reflectance with gaps zeroed and
-`gap` (B, H, W, 1), 1 where a pixel is to be filled. Their outputs are already composited with
-the observed pixels, which pass through bit-exact. H and W may be any multiple of the network's
-stride (`STRIDE_CMUNET`, `STRIDE_UNET`); other sizes raise an error naming the size.
+Generators take `[x, gap, invalid]`: `x` (B, H, W, bands) normalised reflectance with gaps
+zeroed, `gap` (B, H, W, 1), 1 where a pixel is to be filled (the gap to score and any pixel
+without a value), and `invalid` (B, H, W, 1), 1 where no value exists (land, flagged pixels),
+so the networks can tell a coast from a cloud. Each generator is a residual over the classical
+fill: `ClassicalFill` (biharmonic, plain TensorFlow ops) fills the gap inside the graph, the
+network reads that first guess with the two masks and predicts a correction whose last layer
+starts at zero, so an untrained generator returns the classical fill exactly. Outputs are the
+*raw* predictions (base + correction at every pixel, observed ones included; `composite` puts
+the observed pixels back), stage by stage, then each band's log-variance from the uncertainty
+head (`split_outputs` tells them apart). H and W may be any multiple of the network's stride
+(`STRIDE_CMUNET`, `STRIDE_UNET`); other sizes raise an error naming the size.
 """
 
 from __future__ import annotations
 
 import keras
 
+from model.classical import CG_ITERATIONS
 from model.layers import (
+    ClassicalFill,
     Composite,
     GatedConv2D,
     GatedDeconv2D,
+    KnownShare,
+    Residual,
     SelfAttention,
     StrideCheck,
 )
 
 STRIDE_CMUNET = 8
 STRIDE_UNET = 16
+# Bumped when the generators' inputs or layers change, so a warm start never loads weights of
+# another design (2: residual over the classical fill, invalid channel, uncertainty head).
+NETWORK_VERSION = 2
 
 
-def _inputs(bands: int, stride: int, name: str) -> tuple[keras.KerasTensor, ...]:
+def _inputs(bands: int, stride: int, name: str, iterations: int):
+    """The three inputs, the stride-checked `x` and the classical fill of its gap."""
     x = keras.Input((None, None, bands), name="x")
     gap = keras.Input((None, None, 1), name="gap")
+    invalid = keras.Input((None, None, 1), name="invalid")
     checked = StrideCheck(stride, name=f"{name}_stride_check")(x)
-    return x, gap, checked
+    base = ClassicalFill(iterations, name="classical_fill")(checked, gap)
+    return x, gap, invalid, base
 
 
 def _encoder(h, width: int, prefix: str):
@@ -52,40 +69,62 @@ def _dilated(h, width: int, prefix: str):
 
 
 def _decoder(h, width: int, bands: int, prefix: str):
-    """1/8 -> full resolution, `bands` channels (no output activation).
+    """1/8 -> full resolution: (features, `bands` channels of correction, zero at first).
 
     Full resolution has `width // 2` channels, at least 4: fewer starve the output layer.
     """
     for level, filters in enumerate((2 * width, width, max(width // 2, 4))):
         h = GatedDeconv2D(filters, name=f"{prefix}_up{level}")(h)
         h = GatedConv2D(filters, name=f"{prefix}_dec{level}")(h)
-    return GatedConv2D(bands, activation=None, name=f"{prefix}_out")(h)
+    correction = GatedConv2D(bands, activation=None, kernel_initializer="zeros",
+                             name=f"{prefix}_out")(h)  # fmt: skip
+    return h, correction
 
 
-def build_cmunet_generator(bands: int, width: int = 32, name: str = "cmunet") -> keras.Model:
-    """Two-stage gated-convolution inpainting generator: `[x, gap]` -> `[coarse, refined]`.
+def _log_variance(features, bands: int):
+    """The uncertainty head: each band's log-variance (normalised units), 0 (sigma = 1, the
+    band's spread) until trained."""
+    return keras.layers.Conv2D(bands, 3, padding="same", kernel_initializer="zeros",
+                               dtype="float32", name="log_variance")(features)  # fmt: skip
 
-    Stage 1 (coarse) is an encoder-decoder of gated convolutions down to 1/8 resolution with
-    dilated gated convolutions (rates 2, 4, 8) at the bottom. Stage 2 (refine) reads stage 1's
-    composited output and the gap: a shared encoder to 1/8 feeds a dilated branch and a
-    self-attention branch, merged by a 1x1 gated convolution before the decoder.
-    Both outputs are composited with the observed pixels. H and W: multiples of 8.
+
+def split_outputs(outputs) -> tuple[list, object]:
+    """A generator's outputs as (the stages' raw fills, coarse to final; the log-variance)."""
+    outputs = list(outputs)
+    return outputs[:-1], outputs[-1]
+
+
+def build_cmunet_generator(
+    bands: int, width: int = 32, name: str = "cmunet", iterations: int = CG_ITERATIONS
+) -> keras.Model:
+    """Two-stage gated-convolution inpainting generator: `[x, gap, invalid]` -> `[coarse,
+    refined, log_variance]`, the fills raw (see the module docstring).
+
+    Stage 1 (coarse) corrects the classical fill with an encoder-decoder of gated convolutions
+    down to 1/8 resolution with dilated gated convolutions (rates 2, 4, 8) at the bottom.
+    Stage 2 (refine) corrects stage 1's composited output: a shared encoder to 1/8 feeds a
+    dilated branch and a contextual-attention branch (keys from known positions only), merged by
+    a 1x1 gated convolution before the decoder. H and W: multiples of 8.
     """
-    x, gap, checked = _inputs(bands, STRIDE_CMUNET, name)
-    h = keras.layers.Concatenate(name="coarse_input")([checked, gap])
+    x, gap, invalid, base = _inputs(bands, STRIDE_CMUNET, name, iterations)
+    h = keras.layers.Concatenate(name="coarse_input")([base, gap, invalid])
     h = _encoder(h, width, "coarse")
     h = _dilated(h, width, "coarse")
-    coarse = Composite(name="composite_coarse")(_decoder(h, width, bands, "coarse"), x, gap)
+    coarse = Residual(name="coarse")(base, _decoder(h, width, bands, "coarse")[1])
+    composited = Composite(name="composite_coarse")(coarse, x, gap)
 
-    h = keras.layers.Concatenate(name="refine_input")([coarse, gap])
+    h = keras.layers.Concatenate(name="refine_input")([composited, gap, invalid])
     trunk = _encoder(h, width, "refine")
     dilated = _dilated(trunk, width, "refine")
-    attended = SelfAttention(name="refine_attention")(trunk)
+    known = KnownShare(STRIDE_CMUNET, name="known_share")(gap)
+    attended = SelfAttention(name="refine_attention")(trunk, known)
     attended = GatedConv2D(4 * width, name="refine_attention_conv")(attended)
     h = keras.layers.Concatenate(name="refine_branches")([dilated, attended])
     h = GatedConv2D(4 * width, kernel_size=1, name="refine_merge")(h)
-    refined = Composite(name="composite_refined")(_decoder(h, width, bands, "refine"), x, gap)
-    return keras.Model([x, gap], [coarse, refined], name=name)
+    features, correction = _decoder(h, width, bands, "refine")
+    refined = Residual(name="refined")(composited, correction)
+    log_variance = _log_variance(features, bands)
+    return keras.Model([x, gap, invalid], [coarse, refined, log_variance], name=name)
 
 
 def _double_conv(h, filters: int, prefix: str):
@@ -97,23 +136,28 @@ def _double_conv(h, filters: int, prefix: str):
 
 
 def build_unet_generator(
-    bands: int, width: int = 32, depth: int = 4, name: str = "unet"
+    bands: int,
+    width: int = 32,
+    depth: int = 4,
+    name: str = "unet",
+    iterations: int = CG_ITERATIONS,
 ) -> keras.Model:
-    """UNet baseline: `[x, gap]` -> filled (B, H, W, bands), composited.
+    """UNet baseline: `[x, gap, invalid]` -> `[filled, log_variance]`: the raw fill (B, H, W,
+    bands), the classical fill plus a correction, and each band's log-variance.
 
     (3x3 conv, ELU) x 2 per level. ELU rather than ReLU: narrow ReLU UNets lose units and stall
     (seen at width 4). No normalisation layers: batch statistics would mix the zeroed gaps into
     the features and tie replicas together under MirroredStrategy. Channels double per level from
     `width`, capped at 8 * `width`; max-pooling down, nearest upsampling plus a 3x3 conv up,
-    skip connections by concatenation, a linear 1x1 conv out. H and W: multiples of
-    2 ** `depth` (`STRIDE_UNET` for the default depth).
+    skip connections by concatenation, a linear 1x1 conv out, initialised at zero. H and W:
+    multiples of 2 ** `depth` (`STRIDE_UNET` for the default depth).
     """
     if depth < 1:
         raise ValueError(f"depth {depth} must be at least 1")
-    x, gap, checked = _inputs(bands, 2**depth, name)
+    x, gap, invalid, base = _inputs(bands, 2**depth, name, iterations)
     channels = [min(width * 2**level, 8 * width) for level in range(depth + 1)]
 
-    h = keras.layers.Concatenate(name="input")([checked, gap])
+    h = keras.layers.Concatenate(name="input")([base, gap, invalid])
     skips = []
     for level in range(depth):
         h = _double_conv(h, channels[level], f"down{level}")
@@ -127,8 +171,9 @@ def build_unet_generator(
         )(h)
         h = keras.layers.Concatenate(name=f"skip{level}")([skips[level], h])
         h = _double_conv(h, channels[level], f"dec{level}")
-    pred = keras.layers.Conv2D(bands, 1, name="out")(h)
-    return keras.Model([x, gap], Composite(name="composite")(pred, x, gap), name=name)
+    correction = keras.layers.Conv2D(bands, 1, kernel_initializer="zeros", name="out")(h)
+    filled = Residual(name="filled")(base, correction)
+    return keras.Model([x, gap, invalid], [filled, _log_variance(h, bands)], name=name)
 
 
 def build_patch_discriminator(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from typing import Any
 
 import keras
@@ -20,6 +21,8 @@ import numpy as np
 import tensorflow as tf
 
 from model.config import ModelConfig
+from model.layers import composite
+from model.networks import NETWORK_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -102,23 +105,78 @@ def _image_grid(batch, outputs, mean, std, log_scale: bool, bands: tuple[int, in
     return tf.concat([observed, gap_rgb, rgb(outputs[-1]), rgb(truth)], axis=2)
 
 
-def _evaluate(model, dataset) -> dict[str, float]:
-    """Mean absolute error (normalised units) inside the fixed gaps and on observed pixels."""
-    from model.gan import model_inputs
+def _evaluate(generator: keras.Model, dataset) -> dict[str, float]:
+    """Errors (normalised units) inside the fixed gaps and on observed pixels, and calibration.
 
-    sums = {"l1_gap": 0.0, "l1_observed": 0.0}
-    counts = {"l1_gap": 0.0, "l1_observed": 0.0}
+    `l1_gap` / `rmse_gap`: the filled tiles where the truth is known; `l1_observed`: the raw
+    prediction (before the observed pixels are put back) on observed pixels, how far the
+    network strays from what it was shown; `within_1_sigma`, `within_2_sigma`: the share of gap
+    errors (per band) inside one and two predicted standard deviations (ideal 0.68, 0.95), and
+    `z_std` the standard deviation of error / sigma (ideal 1).
+    """
+    from components.evaluator.metrics import calibration
+    from model.gan import model_inputs
+    from model.losses import sigma
+    from model.networks import split_outputs
+
+    keys = ("l1_gap", "rmse_gap", "l1_observed")
+    sums, counts = dict.fromkeys(keys, 0.0), dict.fromkeys(keys, 0.0)
+    z_scores = []
     for batch in dataset:
-        truth, gap_input, fill = model_inputs(batch)
-        filled = model.fill(gap_input, fill)[-1]
-        error = tf.reduce_mean(tf.abs(filled - truth), axis=-1, keepdims=True)
-        for key, weight in (
-            ("l1_gap", batch["gap"] * batch["valid"]),
-            ("l1_observed", (1.0 - batch["gap"]) * batch["valid"]),
+        truth, gap_input, fill, invalid = model_inputs(batch)
+        stages, log_variance = split_outputs(generator([gap_input, fill, invalid],
+                                                       training=False))  # fmt: skip
+        raw = stages[-1]
+        filled = composite(raw, gap_input, fill)
+        in_gap, observed = batch["gap"] * batch["valid"], (1.0 - batch["gap"]) * batch["valid"]
+        for key, error, weight in (
+            ("l1_gap", tf.abs(filled - truth), in_gap),
+            ("rmse_gap", tf.square(filled - truth), in_gap),
+            ("l1_observed", tf.abs(raw - truth), observed),
         ):
-            sums[key] += float(tf.reduce_sum(error * weight))
+            per_pixel = tf.reduce_mean(error, axis=-1, keepdims=True)
+            sums[key] += float(tf.reduce_sum(per_pixel * weight))
             counts[key] += float(tf.reduce_sum(weight))
-    return {k: sums[k] / max(counts[k], 1.0) for k in sums}
+        z = ((filled - truth) / sigma(log_variance)).numpy()
+        z_scores.append(z[np.broadcast_to(in_gap.numpy() > 0, z.shape)])
+    metrics = {k: sums[k] / max(counts[k], 1.0) for k in keys}
+    metrics["rmse_gap"] = float(np.sqrt(metrics["rmse_gap"]))
+    metrics.update(calibration(np.concatenate(z_scores) if z_scores else np.zeros(0)))
+    return metrics
+
+
+class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up to `peak` over `warmup` of `steps`, then a cosine decay to `final` * peak."""
+
+    def __init__(self, peak: float, steps: int, warmup: float, final: float) -> None:
+        self.peak, self.steps, self.warmup, self.final = peak, steps, warmup, final
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        warm = tf.maximum(self.warmup * self.steps, 1.0)
+        rise = (step + 1.0) / warm
+        progress = tf.clip_by_value((step - warm) / tf.maximum(self.steps - warm, 1.0), 0.0, 1.0)
+        cosine = self.final + (1.0 - self.final) * 0.5 * (1.0 + tf.cos(np.pi * progress))
+        return self.peak * tf.where(step < warm, rise, cosine)
+
+    def get_config(self) -> dict:
+        return {"peak": self.peak, "steps": self.steps, "warmup": self.warmup,
+                "final": self.final}  # fmt: skip
+
+
+def adversarial_scale(step: int, steps: int, ramp: tuple[float, float]) -> float:
+    """The weight (0..1) of the adversarial terms at `step` of `steps` (see ModelConfig)."""
+    start, end = ramp[0] * steps, ramp[1] * steps
+    if step < start:
+        return 0.0
+    if step >= end:
+        return 1.0
+    return (step - start) / max(end - start, 1.0)
+
+
+def _eta(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}:{seconds:02d}"
 
 
 def _same_networks(base_model: str, config: ModelConfig, bands: int) -> bool:
@@ -132,7 +190,11 @@ def _same_networks(base_model: str, config: ModelConfig, bands: int) -> bool:
         meta = json.load(f)
     old = meta.get("config", {})
     keys = ("kind", "width", "discriminator_width", "discriminator_constraint")
-    return meta.get("bands") == bands and all(old.get(k) == getattr(config, k) for k in keys)
+    return (
+        meta.get("bands") == bands
+        and meta.get("network_version") == NETWORK_VERSION
+        and all(old.get(k) == getattr(config, k) for k in keys)
+    )
 
 
 def train(
@@ -158,7 +220,7 @@ def train(
         export_model,
         load_weights,
     )
-    from model.gan import InpaintingGAN, build_networks, model_inputs
+    from model.gan import InpaintingGAN, build_generator, build_networks, model_inputs
 
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
@@ -196,9 +258,14 @@ def train(
                 denormalise=lambda z: denormalise(z, mean, std, log_reflectance),
             )
         model = InpaintingGAN(generator, discriminator, config, replicas, perceptual)
+        # The moving average of the generator's weights: what is evaluated and exported.
+        averaged = build_generator(config, bands) if config.ema_decay else generator
+        averaged.set_weights(generator.get_weights())
 
         def adam(lr: float) -> keras.optimizers.Optimizer:
-            optimizer = keras.optimizers.Adam(lr, beta_1=config.beta_1, beta_2=config.beta_2)
+            schedule = WarmupCosine(lr, steps, config.lr_warmup, config.lr_final)
+            optimizer = keras.optimizers.Adam(schedule, beta_1=config.beta_1,
+                                              beta_2=config.beta_2)  # fmt: skip
             if config.mixed_precision:
                 optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
             return optimizer
@@ -208,6 +275,10 @@ def train(
         tracked = {"step": step, "generator": generator, "g_optimizer": model.g_optimizer}
         if discriminator is not None:
             tracked.update(discriminator=discriminator, d_optimizer=model.d_optimizer)
+            for i, vector in enumerate(model.power_vectors or ()):
+                tracked[f"power_vector_{i}"] = vector
+        if averaged is not generator:
+            tracked["averaged_generator"] = averaged
         checkpoint = tf.train.Checkpoint(**tracked)
 
     manager = tf.train.CheckpointManager(
@@ -223,36 +294,47 @@ def train(
     elif warm_start:
         weights = os.path.join(base_model, WEIGHTS_DIR)
         load_weights(generator, os.path.join(weights, GENERATOR_WEIGHTS))
+        averaged.set_weights(generator.get_weights())
         if discriminator is not None and tf.io.gfile.exists(
             os.path.join(weights, DISCRIMINATOR_WEIGHTS)
         ):
             load_weights(discriminator, os.path.join(weights, DISCRIMINATOR_WEIGHTS))
         log.info("warm start from %s", base_model)
 
+    pairs = list(zip(averaged.weights, generator.weights, strict=True))
+
     @tf.function
-    def distributed_step(batch):
-        results = strategy.run(model.train_step, args=(batch,))
+    def distributed_step(batch, scale):
+        results = strategy.run(model.train_step, args=(batch, scale))
+        if averaged is not generator:
+            count = tf.cast(step, tf.float32)
+            decay = tf.minimum(config.ema_decay, (1.0 + count) / (10.0 + count))
+            for mean, weight in pairs:  # exactly unchanged where the weights did not move
+                mean.assign_add((1.0 - decay) * (weight - mean))
         return {
             k: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in results.items()
         }
 
     # One fixed batch for the TensorBoard image grids, so successive grids show the same tiles.
     preview = next(iter(train_data))
-    _, preview_input, preview_fill = model_inputs(preview)
+    _, preview_input, preview_fill, preview_invalid = model_inputs(preview)
     writer = tf.summary.create_file_writer(os.path.join(run_dir, "logs"))
+    started, first = time.monotonic(), int(step.numpy())
     with writer.as_default():
         while int(step.numpy()) < steps:
-            results = distributed_step(next(distributed))
+            scale = adversarial_scale(int(step.numpy()), steps, config.adversarial_ramp)
+            results = distributed_step(next(distributed), tf.constant(scale, tf.float32))
             step.assign_add(1)
             current = int(step.numpy())
             if current % config.log_every == 0 or current == steps:
                 for name, value in results.items():
                     tf.summary.scalar(name, value, step=current)
-                log.info(
-                    "step %d: %s", current, {k: round(float(v), 5) for k, v in results.items()}
-                )
+                rate = (current - first) / max(time.monotonic() - started, 1e-6)
+                losses = "  ".join(f"{k} {float(v):.4g}" for k, v in results.items())
+                log.info("step %d/%d  %s  %.2f steps/s  ETA %s", current, steps, losses, rate,
+                         _eta((steps - current) / max(rate, 1e-6)))  # fmt: skip
             if current % (config.log_every * IMAGE_EVERY_LOGS) == 0 or current == steps:
-                outputs = model.fill(preview_input, preview_fill)
+                outputs = model.fill(preview_input, preview_fill, preview_invalid)
                 grid = _image_grid(preview, outputs, mean, std, log_reflectance,
                                    config.true_colour_bands)  # fmt: skip
                 tf.summary.image(
@@ -264,15 +346,16 @@ def train(
         eval_data = evaluation_dataset(
             transformed_examples(eval_files, tft_output), config.batch_size
         )
-        metrics = _evaluate(model, eval_data)
+        metrics = _evaluate(averaged, eval_data)
         for name, value in metrics.items():
             tf.summary.scalar(f"eval/{name}", value, step=int(step.numpy()))
 
     metadata = {"kind": config.kind, "steps": int(step.numpy()), "eval": metrics,
+                "network_version": NETWORK_VERSION, "averaged": averaged is not generator,
                 "log_reflectance": log_reflectance, **_ingest_description(train_files),
                 "warm_start": warm_start,
                 "config": config.to_dict()}  # fmt: skip
-    export_model(serving_dir, generator, discriminator, mean, std, log_reflectance, metadata)
+    export_model(serving_dir, averaged, discriminator, mean, std, log_reflectance, metadata)
     with tf.io.gfile.GFile(os.path.join(serving_dir, CONFIG_FILE), "w") as f:
         f.write(config.to_json())
     return metrics

@@ -1,4 +1,5 @@
-"""Per-component progress of a LocalDagRunner run, from the runner's own log records."""
+"""Progress of a LocalDagRunner run: a line per component from the runner's own log records,
+and the Trainer's progress lines (step, losses, steps/s, ETA) as it trains."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import TextIO
 
 # LocalDagRunner logs these (through absl) around every component it launches.
 RUNNING, FINISHED = "Component %s is running.", "Component %s is finished."
+TRAINER_LOGGER = "model.trainer"  # the Trainer's run_fn logs its progress here
 
 
 class _ComponentProgress(logging.Handler):
@@ -34,6 +36,17 @@ class _ComponentProgress(logging.Handler):
             print(f"{step} done in {seconds:.0f} s", file=self._stream, flush=True)
 
 
+class _TrainerLines(logging.Handler):
+    """The Trainer's own lines (progress: step, losses, steps/s, ETA; resume; warm start)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(logging.INFO)
+        self._stream = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"    {record.getMessage()}", file=self._stream, flush=True)
+
+
 class _Forward(logging.Handler):
     """Passes warnings and errors on to the root logger's handlers."""
 
@@ -48,6 +61,11 @@ class _Forward(logging.Handler):
 def component_progress(names: Sequence[str], stream: TextIO | None = None) -> Iterator[None]:
     """Print a line as each of the pipeline's components (`names`, in order) starts and ends."""
     handler = _ComponentProgress(names, stream or sys.stderr)
+    trainer, trainer_lines = logging.getLogger(TRAINER_LOGGER), _TrainerLines(stream or sys.stderr)
+    trainer_level, trainer_propagate = trainer.level, trainer.propagate
+    trainer.addHandler(trainer_lines)
+    trainer.setLevel(logging.INFO)
+    trainer.propagate = False  # printed once, here
     forward = _Forward()
     logger = logging.getLogger("absl")
     previous, propagate = logger.level, logger.propagate
@@ -67,3 +85,6 @@ def component_progress(names: Sequence[str], stream: TextIO | None = None) -> It
         logger.removeHandler(forward)
         logger.propagate = propagate
         logger.setLevel(previous)
+        trainer.removeHandler(trainer_lines)
+        trainer.setLevel(trainer_level)
+        trainer.propagate = trainer_propagate

@@ -21,7 +21,8 @@ input_pattern: "*"
 ingest: {{patch_size: 16, min_valid: 0.99}}
 train_buckets: 3
 eval_buckets: 2
-model: {{width: 4, discriminator_width: 4, batch_size: 4, generator_lr: 0.0, log_every: 1}}
+model: {{width: 4, discriminator_width: 4, batch_size: 4, generator_lr: 0.0, log_every: 1,
+         classical_iterations: 0}}
 train_steps: 2
 warm_start: false
 evaluator: {{must_beat: [], panels_per_bucket: 1}}
@@ -43,8 +44,9 @@ class Runs:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     """A good first run (pushed), then `s3inpaint train` with a crippled config on the same
-    metadata: its generator never learns (learning rate 0); then the same config warm-started
-    from the blessed model."""
+    metadata: its generator never learns (learning rate 0) and corrects the rough push-pull
+    first guess (no biharmonic iterations); then the same config warm-started from the blessed
+    model."""
     import contextlib
     import io
 
@@ -84,7 +86,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         assert main(["train", "--config", str(config)]) == 0
     cli_evaluation = latest_artifact(root, "SsimEvaluator", "evaluation")
     warm = root / "warm.yaml"
-    warm.write_text(config.read_text().replace("warm_start: false", "warm_start: true"))
+    warm.write_text(config.read_text().replace("warm_start: false", "warm_start: true")
+                    .replace("classical_iterations: 0", "classical_iterations: 100"))  # fmt: skip
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         assert main(["train", "--config", str(warm), "--steps", "1"]) == 0
     return Runs(

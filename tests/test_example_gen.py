@@ -67,14 +67,22 @@ def test_patch_content_and_invalid_pixels_zeroed() -> None:
     assert (patch.product, patch.time) == ("P", "2023-01-01T00:00:00Z")
 
 
-def test_patches_from_a_product_are_valid_water(product: Path) -> None:
+def test_patches_from_a_product_are_valid_water_and_may_hold_land(product: Path) -> None:
+    from components.example_gen.patches import MIN_WATER_SHARE
+
     with open_product(product) as ds:
         patches = list(extract_patches(ds, ["Oa04", "Oa08"], 8, min_valid=1.0))
         assert patches
+        coastal = 0
         for p in patches:
             window = ds.isel(y=slice(p.row, p.row + 8), x=slice(p.column, p.column + 8))
-            assert window.valid.values.all()
-            np.testing.assert_array_equal(p.reflectance[..., 1], window.Oa08.values)
+            water = ~window.land.values
+            assert window.valid.values[water].all() and water.mean() >= MIN_WATER_SHARE
+            np.testing.assert_array_equal(p.valid, window.valid.values)
+            np.testing.assert_array_equal(p.reflectance[..., 1][water], window.Oa08.values[water])
+            assert (p.reflectance[~water] == 0).all()
+            coastal += int(not water.all())
+        assert coastal  # the tiny product has a coast: its patches count their water only
 
 
 def test_collections_003_and_004_give_the_same_patches(product: Path, product_004: Path) -> None:

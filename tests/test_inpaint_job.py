@@ -23,12 +23,16 @@ from pipelines.inpaint.scene import fill_mask
 
 pytestmark = pytest.mark.slow
 CONSTANT = 0.0123  # what the constant model puts in every gap pixel
+SIGMA = 0.002  # the uncertainty the offset model gives every gap pixel
 SMALL = dict(tile=32, halo=4, block_tile_rows=1, batch_size=4)
 
 
-def _save_model(path: Path, constant: float | None, offset: bool = False) -> Path:
+def _save_model(
+    path: Path, constant: float | None, offset: bool = False, sigma: float | None = None
+) -> Path:
     """A SavedModel with the serving contract: identity, `constant` in the gap, or (`offset`)
-    each band's mean over the tile's observed pixels plus `constant` in the gap."""
+    each band's mean over the tile's observed pixels plus `constant` in the gap; with `sigma`,
+    that uncertainty in the gap too."""
     import tensorflow as tf
 
     class Model(tf.Module):
@@ -47,11 +51,16 @@ def _save_model(path: Path, constant: float | None, offset: bool = False) -> Pat
                 total = tf.reduce_sum(tf.where(known, reflectance, 0.0), axis=[1, 2], keepdims=True)
                 count = tf.reduce_sum(tf.cast(known, tf.float32), axis=[1, 2], keepdims=True)
                 value += total / tf.maximum(count, 1.0)
-            return {"filled": tf.where(gap > 0.5, value, reflectance)}
+            outputs = {"filled": tf.where(gap > 0.5, value, reflectance)}
+            if sigma is not None:
+                outputs["sigma"] = tf.where(gap > 0.5, tf.fill(tf.shape(reflectance), sigma), 0.0)
+            return outputs
 
     module = Model()
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
     meta = {"bands": len(BAND_NAMES), "band_names": list(BAND_NAMES), "stride": 8}
+    if sigma is not None:
+        meta["outputs"] = ["filled", "sigma"]
     (path / "s3inpaint_model.json").write_text(json.dumps(meta))
     return path
 
@@ -62,7 +71,7 @@ def models(tmp_path_factory) -> dict[str, Path]:
     return {
         "identity": _save_model(root / "identity", None),
         "constant": _save_model(root / "constant", CONSTANT),
-        "offset": _save_model(root / "offset", CONSTANT, offset=True),
+        "offset": _save_model(root / "offset", CONSTANT, offset=True, sigma=SIGMA),
     }
 
 
@@ -142,7 +151,8 @@ def test_constant_model_fills_cloudy_water_only(models, archive, tmp_path) -> No
 
 def test_collections_003_and_004_are_filled_in_the_model_quantity(models, tmp_path) -> None:
     """The same scene stored as ρw (003) and Rrs = ρw/π (004) gets the same fill, by π apart:
-    the job gives the model its own quantity (ρw) and converts the fill back to each file's."""
+    the job gives the model its own quantity (ρw) and converts the fill (and its uncertainty)
+    back to each file's."""
     inputs = [write_sample_product(tmp_path / f"in{c}", (64, 64), 5, collection=c,
                                    cloud_fraction=0.4) for c in ("003", "004")]  # fmt: skip
     filled = []
@@ -155,6 +165,11 @@ def test_collections_003_and_004_are_filled_in_the_model_quantity(models, tmp_pa
             assert gap.sum() > 0
             filled.append(np.stack([after[b].values[gap] for b in BAND_NAMES]))
             assert after.attrs["reflectance"] == before.attrs["reflectance"]
+        for band in ("Oa01", "Oa08", "Oa21"):
+            spread = _raw(out / product.name, FILL_FILE, f"{band}_uncertainty")
+            assert np.isnan(spread[~gap]).all()
+            expected = SIGMA if after.attrs["reflectance"] == "rho_w" else SIGMA / np.pi
+            np.testing.assert_allclose(spread[gap], expected, rtol=1e-6)
     rho_w, rrs = filled
     assert not np.allclose(rho_w, CONSTANT, atol=1e-3)  # tile means + CONSTANT, not CONSTANT
     np.testing.assert_allclose(rrs * np.pi, rho_w, rtol=2e-3, atol=2e-5)

@@ -200,7 +200,7 @@ def test_spectral_regularisation_converges_to_the_largest_singular_values() -> N
     import keras
     import tensorflow as tf
 
-    from model.losses import spectral_regularisation
+    from model.losses import power_vectors, spectral_regularisation
     from model.networks import build_patch_discriminator
 
     keras.utils.set_random_seed(1)
@@ -219,6 +219,11 @@ def test_spectral_regularisation_converges_to_the_largest_singular_values() -> N
         np.testing.assert_allclose(grad.numpy(), top, atol=1e-3 * np.abs(top).max())
     rough = float(spectral_regularisation(d))  # one iteration: a lower bound
     assert 0.5 * expected < rough <= expected * (1 + 1e-6)
+    # Persistent vectors: one iteration per call, continued from the last, converges too.
+    vectors = power_vectors(d, seed=2)
+    for _ in range(200):
+        tracked = float(spectral_regularisation(d, vectors=vectors))
+    assert tracked == pytest.approx(expected, rel=1e-4)
     with pytest.raises(ValueError, match="iterations 0"):
         spectral_regularisation(d, iterations=0)
 

@@ -51,7 +51,13 @@ def test_training_steps_lower_the_loss_on_a_fixed_batch(kind: str) -> None:
     import tensorflow as tf
 
     model = make_model(kind)
-    data = {k: tf.constant(v) for k, v in batch().items()}
+    data = batch()
+    # Stripes two pixels wide: what a smooth (biharmonic) fill cannot continue into the gap,
+    # so the loss can only fall by learning a correction.
+    stripes = np.where(np.arange(SIZE) % 4 < 2, 1.0, -1.0).astype(np.float32)
+    shape = (*data["gap"].shape[:3], BANDS)
+    data["reflectance"] = np.broadcast_to(stripes[None, None, :, None], shape) * data["valid"]
+    data = {k: tf.constant(v) for k, v in data.items()}
     step = tf.function(model.train_step)
     first = float(step(data)["reconstruction"])
     for _ in range(40):
@@ -133,11 +139,16 @@ def test_export_reload_equals_in_memory(tmp_path: Path) -> None:
     expected = module.serve(tf.constant(tile), tf.constant(gap))["filled"].numpy()
     export_model(str(tmp_path / "m"), model.generator, model.discriminator, mean, std, False,
                  {"kind": "cmunet"})  # fmt: skip
-    reloaded = load_serving(str(tmp_path / "m"))(reflectance=tile, gap=gap)["filled"].numpy()
+    outputs = load_serving(str(tmp_path / "m"))(reflectance=tile, gap=gap)
+    reloaded, spread = outputs["filled"].numpy(), outputs["sigma"].numpy()
     np.testing.assert_allclose(reloaded, expected, rtol=1e-6, atol=1e-7)
     observed = np.broadcast_to(gap == 0, tile.shape)
     np.testing.assert_array_equal(reloaded[observed], tile[observed])  # NaN at the same place too
     assert np.isfinite(reloaded[~observed]).all()
+    # Untrained, the uncertainty head says one band spread (std) in the gap, 0 elsewhere.
+    np.testing.assert_allclose(spread[~observed], np.broadcast_to(std, spread.shape)[~observed],
+                               rtol=1e-6)  # fmt: skip
+    np.testing.assert_array_equal(spread[observed], 0.0)
 
 
 KILLED = textwrap.dedent(
@@ -224,6 +235,35 @@ def test_warm_start_loads_the_base_model(olci_run, tmp_path: Path) -> None:
     assert meta["warm_start"] == str(base)
 
 
+def test_the_exported_generator_is_the_moving_average(olci_run, tmp_path: Path) -> None:
+    import keras
+    import tensorflow as tf
+
+    from model.config import ModelConfig
+    from model.export import GENERATOR_WEIGHTS, WEIGHTS_DIR
+    from model.gan import build_generator
+    from model.trainer import train
+    from pipelines.outputs import latest_artifact
+
+    examples = str(latest_artifact(olci_run.root, "MaskGen", "masked_examples") / "Split-train/*")
+    transform = str(latest_artifact(olci_run.root, "Transform", "transform_graph"))
+    config = ModelConfig(kind="unet", width=4, batch_size=2, ema_decay=0.5, generator_lr=1e-2,
+                         checkpoint_every=4)  # fmt: skip
+    out, run = tmp_path / "serving", tmp_path / "run"
+    train(config, [examples], [examples], transform, str(run), str(out), steps=4)
+    raw, averaged, exported = (build_generator(config, 16) for _ in range(3))
+    checkpoint = tf.train.Checkpoint(generator=raw, averaged_generator=averaged)
+    checkpoint.restore(tf.train.latest_checkpoint(str(run / "checkpoints"))).expect_partial()
+    exported.load_weights(out / WEIGHTS_DIR / GENERATOR_WEIGHTS)
+    for a, e in zip(averaged.get_weights(), exported.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, e)
+    moved = [not np.array_equal(r, a) for r, a in zip(raw.get_weights(), averaged.get_weights(),
+                                                      strict=True)]  # fmt: skip
+    assert any(moved)
+    assert json.loads((out / "s3inpaint_model.json").read_text())["averaged"] is True
+    keras.backend.clear_session()
+
+
 def test_a_base_model_of_other_shapes_is_ignored(olci_run, tmp_path: Path, caplog) -> None:
     from model.config import ModelConfig
     from model.trainer import train
@@ -260,7 +300,8 @@ MIXED = textwrap.dedent(
     data = {{k: tf.constant(v) for k, v in batch().items()}}
     step = tf.function(model.train_step)
     losses = [float(step(data)["reconstruction"]) for _ in range(15)]
-    filled = model.fill(data["reflectance"] * (1 - data["gap"]), data["gap"])[-1]
+    filled = model.fill(data["reflectance"] * (1 - data["gap"]), data["gap"],
+                        1 - data["valid"])[-1]
     print("mixed", np.isfinite(losses).all(), losses[-1] < losses[0], filled.dtype.name)
     """
 )
@@ -269,3 +310,45 @@ MIXED = textwrap.dedent(
 def test_mixed_precision_step(tmp_path: Path) -> None:
     stdout = run_script(tmp_path, MIXED)
     assert stdout.split("mixed")[-1].split() == ["True", "True", "float32"]
+
+
+def test_uncertainty_is_calibrated_on_a_field_with_known_noise() -> None:
+    """Truth = a smooth field + Gaussian noise of sigma 0.3: what no fill can predict, so the
+    uncertainty head must learn sigma = 0.3, and about 68 % / 95 % of gap errors fall within
+    one / two predicted sigmas."""
+    import keras
+    import tensorflow as tf
+
+    from components.evaluator.metrics import calibration
+    from model.config import LossWeights, ModelConfig
+    from model.gan import InpaintingGAN, build_networks, model_inputs
+    from model.losses import sigma
+    from model.networks import split_outputs
+
+    config = ModelConfig(kind="unet", width=4, batch_size=8, weights=LossWeights(uncertainty=1.0))
+    keras.utils.set_random_seed(0)
+    generator, _ = build_networks(config, BANDS)
+    model = InpaintingGAN(generator, None, config)
+    model.set_optimizers(keras.optimizers.Adam(3e-2), keras.optimizers.Adam(3e-2))
+    step = tf.function(model.train_step)
+    smooth = batch(n=8)
+    rng = np.random.default_rng(7)
+
+    def noisy() -> dict[str, tf.Tensor]:
+        data = dict(smooth)
+        noise = rng.normal(0.0, 0.3, data["reflectance"].shape).astype(np.float32)
+        data["reflectance"] = (smooth["reflectance"] + noise) * smooth["valid"]
+        return {k: tf.constant(v) for k, v in data.items()}
+
+    for _ in range(150):
+        step(noisy())
+    data = noisy()
+    truth, gap_input, fill, invalid = model_inputs(data)
+    stages, log_variance = split_outputs(generator([gap_input, fill, invalid]))
+    spread = sigma(log_variance).numpy()
+    in_gap = np.broadcast_to((data["gap"] * data["valid"]).numpy() > 0, spread.shape)
+    assert 0.2 < float(np.median(spread[in_gap])) < 0.45
+    scores = calibration(((stages[-1] - truth).numpy() / spread)[in_gap])
+    assert 0.55 < scores["within_1_sigma"] < 0.8
+    assert 0.88 < scores["within_2_sigma"] < 0.99
+    assert 0.75 < scores["z_std"] < 1.3

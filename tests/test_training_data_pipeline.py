@@ -147,7 +147,10 @@ def test_trainer_exports_a_serving_model(olci_run) -> None:
     # What the batch job needs: the bands, their quantity (ρw for every collection) and patch size.
     assert metadata["band_names"] == list(BAND_NAMES)
     assert (metadata["quantity"], metadata["patch_size"]) == ("rho_w", olci_run.patch)
-    assert set(metadata["eval"]) == {"l1_gap", "l1_observed"}
+    assert set(metadata["eval"]) == {"l1_gap", "rmse_gap", "l1_observed", "within_1_sigma",
+                                     "within_2_sigma", "z_std"}  # fmt: skip
+    # Taken on the raw prediction: three steps move it off the observed pixels a little.
+    assert 0 < metadata["eval"]["l1_observed"] < metadata["eval"]["l1_gap"]
     serve = load_serving(str(model_dir))
     rng = np.random.default_rng(0)
     tile = rng.uniform(0.0, 0.05, (2, 24, 32, 16)).astype(np.float32)

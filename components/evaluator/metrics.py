@@ -302,3 +302,19 @@ def score(
         gap_ssim_sum=gap_ssim_sum,
         gap_ssim_examples=gap_ssim_examples,
     )
+
+
+def calibration(z: np.ndarray) -> dict[str, float]:
+    """How well predicted uncertainties match errors, from z = error / sigma per pixel and band.
+
+    Returns the shares of |z| within 1 and 2 (ideal for Gaussian errors: 0.683, 0.954) and the
+    standard deviation of z (ideal 1); NaN for no z.
+    """
+    z = np.asarray(z, np.float64).ravel()
+    if not z.size:
+        return dict.fromkeys(("within_1_sigma", "within_2_sigma", "z_std"), float("nan"))
+    return {
+        "within_1_sigma": float(np.mean(np.abs(z) <= 1.0)),
+        "within_2_sigma": float(np.mean(np.abs(z) <= 2.0)),
+        "z_std": float(np.std(z)),
+    }

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+# A patch with a land mask needs this much water: coastal patches, not specks of sea on land.
+MIN_WATER_SHARE = 0.5
+
 
 @dataclass(frozen=True)
 class Patch:
@@ -44,7 +47,10 @@ def extract_patches(
 ) -> Iterator[Patch]:
     """Patches of `scene` on a grid whose valid share is at least `min_valid`.
 
-    The `valid` mask is read once; the bands one row of patches at a time, and only rows that
+    When the scene has a `land` mask (OLCI products), the valid share is counted over the
+    patch's water and a patch needs at least `MIN_WATER_SHARE` water, so coastal patches are
+    kept: the model learns coasts as it meets them at serving (land as invalid pixels). The
+    `valid` mask is read once; the bands one row of patches at a time, and only rows that
     hold a patch, so a full OLCI scene never sits in memory decoded whole. Invalid pixels
     inside a kept patch are set to 0 in `reflectance` (their `valid` is False), so no NaN
     reaches the statistics.
@@ -55,7 +61,8 @@ def extract_patches(
         bands: the band variables, in channel order.
         size: patch side in pixels.
         stride: grid step (default: `size`, non-overlapping).
-        min_valid: smallest share of valid pixels for a patch to be kept.
+        min_valid: smallest share of valid pixels (of the water, when there is a `land`
+            mask) for a patch to be kept.
     """
     if not 0.0 <= min_valid <= 1.0:
         raise ValueError(f"min_valid {min_valid} is not in [0, 1]")
@@ -69,11 +76,21 @@ def extract_patches(
     time = str(scene.attrs.get("start_time", ""))
     rows = grid_offsets(scene.sizes["y"], size, stride)
     columns = grid_offsets(scene.sizes["x"], size, stride)
-    needed = int(np.ceil(min_valid * size * size))
     valid_scene = np.asarray(scene["valid"].values, dtype=bool)
+    if "land" in scene:
+        water_scene = ~np.asarray(scene["land"].values, dtype=bool)
+    else:
+        water_scene = np.ones(valid_scene.shape, bool)
+    least_water = MIN_WATER_SHARE * size * size if "land" in scene else size * size
+
+    def needed(water: np.ndarray) -> float:
+        count = int(water.sum())
+        return np.ceil(min_valid * count) if count >= least_water else np.inf
+
     for row in rows:
-        valid_strip = valid_scene[row : row + size]
-        keep = [c for c in columns if valid_strip[:, c : c + size].sum() >= needed]
+        valid_strip, water_strip = valid_scene[row : row + size], water_scene[row : row + size]
+        wanted = {c: needed(water_strip[:, c : c + size]) for c in columns}
+        keep = [c for c in columns if valid_strip[:, c : c + size].sum() >= wanted[c]]
         if not keep:
             continue
         strip = scene[list(bands)].isel(y=slice(row, row + size))
@@ -82,7 +99,7 @@ def extract_patches(
             valid = valid_strip[:, column : column + size].copy()
             window = data[:, column : column + size, :].copy()
             valid &= np.isfinite(window).all(axis=-1)
-            if valid.sum() < needed:
+            if valid.sum() < wanted[column]:
                 continue
             window[~valid] = 0.0
             yield Patch(product, time, row, column, window, valid)

@@ -355,9 +355,11 @@ class WriteProduct(beam.DoFn):
             filled = 0
             paths = dict(blocks)
             plan = plan_tiles(job.height, job.width, config.tile, config.halo)
-            merger = RowMerger(job.width, len(self._model.bands))
+            merger = RowMerger(job.width, self._model.channels)
+            uncertainty = self._model.bands if self._model.uncertainty else False
             with open_product(job.input, gcs_client=_gcs_client(job.input)) as ds:
-                with ProductWriter(ds, local_target, overwrite=True) as writer:
+                with ProductWriter(ds, local_target, overwrite=True,
+                                   uncertainty=uncertainty) as writer:  # fmt: skip
                     for b, group in enumerate(row_groups(plan, config.block_tile_rows)):
                         if b in paths:
                             with FileSystems.open(paths[b]) as f:
@@ -387,12 +389,17 @@ class WriteProduct(beam.DoFn):
         window = ds.isel(y=span)
         # The model fills in its own quantity; the product keeps the one its collection stores.
         factor = np.float32(quantity_factor(self._model.quantity, ds.attrs["reflectance"]))
-        bands = {}
+        count = len(self._model.bands)
+        bands, sigmas = {}, {}
         for i, band in enumerate(self._model.bands):
             data = np.array(window[band].values, np.float32)
             data[mask] = values[:, i] * factor
             bands[band] = data
-        writer.write_rows(span, bands, mask)
+            if self._model.uncertainty:
+                spread = np.full(mask.shape, np.nan, np.float32)
+                spread[mask] = values[:, count + i] * factor
+                sigmas[band] = spread
+        writer.write_rows(span, bands, mask, sigmas)
         return int(mask.sum())
 
     def _extras(self, before, product: Path, tmp: Path) -> list[Path]:
@@ -464,7 +471,7 @@ def build(pipeline: beam.Pipeline, config: InpaintConfig, model: ModelInfo) -> b
     blocks = (
         planned[TILES]
         | "Infer" >> RunInference(handler)
-        | "Blend" >> beam.ParDo(BlendBlock(config, len(model.bands)))
+        | "Blend" >> beam.ParDo(BlendBlock(config, model.channels))
     )
     written = (
         {"job": planned.jobs, "blocks": blocks}

@@ -19,6 +19,7 @@ from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 from components.olci.format import BAND_NAMES, RHO_W, RRS
 
 METADATA_FILE = "s3inpaint_model.json"  # model.export.METADATA, without importing TensorFlow
+SIGMA = "sigma"  # model.export.OUTPUT_SIGMA
 # A row block's tiles: reflectance (n, size, size, bands) float32 with NaN where unknown, gap
 # (n, size, size) bool, and the tiles' (tile row, tile column) indices.
 Block = tuple[np.ndarray, np.ndarray, tuple[tuple[int, int], ...]]
@@ -32,6 +33,12 @@ class ModelInfo:
     bands: tuple[str, ...]  # the input channels, in order
     stride: int  # tile sides must be multiples of this
     quantity: str = RHO_W  # the reflectance it was trained on and fills in (RHO_W or RRS)
+    uncertainty: bool = False  # its signature also returns `sigma`, per band
+
+    @property
+    def channels(self) -> int:
+        """Values per pixel of a prediction: the bands, then their sigmas when it has them."""
+        return len(self.bands) * (2 if self.uncertainty else 1)
 
 
 def read_model_info(path: str) -> ModelInfo:
@@ -59,12 +66,14 @@ def read_model_info(path: str) -> ModelInfo:
     quantity = meta.get("quantity") or RHO_W
     if quantity not in (RHO_W, RRS):
         raise ValueError(f"{meta_path}: quantity {quantity!r} is not {RHO_W!r} or {RRS!r}")
-    return ModelInfo(path, tuple(names), int(meta["stride"]), quantity)
+    uncertainty = SIGMA in meta.get("outputs", ())
+    return ModelInfo(path, tuple(names), int(meta["stride"]), quantity, uncertainty)
 
 
 class BlockModelHandler(ModelHandler[Block, PredictionResult, Any]):
     """One row block's stacked tiles per element, through the serving signature `batch_size`
-    tiles per call; wrap in KeyedModelHandler. Each result's example is (gaps, tile indices)."""
+    tiles per call; wrap in KeyedModelHandler. Each result's example is (gaps, tile indices),
+    its inference the filled bands followed, when the model has them, by their sigmas."""
 
     def __init__(self, path: str, batch_size: int = 8) -> None:
         self._path = path
@@ -88,7 +97,10 @@ class BlockModelHandler(ModelHandler[Block, PredictionResult, Any]):
                 part = slice(start, start + self._batch_size)
                 gap = gaps[part].astype(np.float32)[..., np.newaxis]
                 outputs = serve(reflectance=tf.constant(reflectance[part]), gap=tf.constant(gap))
-                filled.append(outputs["filled"].numpy())
+                predicted = [outputs["filled"].numpy()]
+                if SIGMA in outputs:
+                    predicted.append(outputs[SIGMA].numpy())
+                filled.append(np.concatenate(predicted, axis=-1))
             results.append(PredictionResult((gaps, indices), np.concatenate(filled)))
         return results
 

@@ -1,0 +1,472 @@
+"""Fill quality on real gaps: the transplant protocol, model against the classical fills.
+
+Run as `python benchmarks/quality.py [--cases series chl rrs] [--train-steps N] [--model DIR]`;
+`--cases sample` is the small mode on synthetic data that the tests run.
+
+Data: `../shared/data/real_ocean/` beside the project (the benchmark says so and stops when it
+is absent): a daily MODIS-Aqua chlorophyll series off Newfoundland (182 days), a MODIS-Aqua
+chlorophyll scene of the NW Atlantic and an OC-CCI six-band Rrs scene. Chlorophyll is scored in
+log10 units, Rrs in sr-1.
+
+Protocol (DINCAE; Stock et al.; `components/evaluator/transplant.py`):
+- series: the `--targets` clearest days of the second half are scored, each with its observed
+  water hidden under the real cloud of another day of the series (one that hides 20-60 % of
+  it; the other scored days are never sources);
+- single scenes: the observed water is hidden under a real cloud of the series (a day hiding
+  20-60 % of it), laid periodically over the larger grid;
+- every fill sees the scene with those pixels removed, is made with the batch job's tiling and
+  blending (`components/inpaint/scene_fill.py`, tile `--tile`, halo tile / 8), and only the
+  hidden pixels count, the same pixels for every method (a pixel some method leaves NaN, e.g. a
+  tile with nothing known, counts for none).
+
+Methods: `mean` (each band's mean over the tile's known pixels) and `biharmonic`
+(scikit-image) from the evaluator's baselines; `classical` (the in-graph biharmonic first guess
+of `model/classical.py`, what an untrained model returns); `model`: with `--train-steps N`, a
+model trained through the real pipeline (`s3inpaint train`'s LocalDagRunner, NetCDF ingest)
+on the case's data with the hidden pixels removed (the series' days; a single scene cut into
+overlapping crops), or with `--model DIR` an exported or pushed model. Printed: RMSE, MAE and
+bias per method, the ratio to biharmonic, RMSE by gap coverage of the tile-sized cell around
+each pixel, training steps and wall time; saved to `benchmarks/output/quality.json`.
+
+Goals (issue 12): model RMSE <= 0.7x biharmonic on the series, <= 1.0x on the single scenes and
+in every coverage bucket; `classical` within 2 % of biharmonic or better.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from components.evaluator.baselines import BASELINES
+from components.evaluator.metrics import calibration
+from components.evaluator.transplant import (
+    hidden_pixels,
+    pick_cloud_sources,
+    tile_to,
+)
+from components.inpaint.scene_fill import TileFiller, fill_scene
+from components.masks.buckets import coverage_bucket, coverage_bucket_labels
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "real_ocean"
+OUTPUT = ROOT / "benchmarks" / "output"
+SERIES = "phytofit_modisaqua_chl_2015H1_newfoundland.nc"
+CHL_SCENE = "modisaqua_A2018252_chl_poly4_nwa_gridded.nc"
+RRS_SCENE = "occci_20240703_rrs_pancan_example04.nc"
+HIDDEN_SHARE = (0.2, 0.6)
+
+
+@dataclass(frozen=True)
+class Case:
+    """Scenes to score and the data a model trains on.
+
+    Attributes:
+        name: the case's name in the tables.
+        values: (T, H, W, bands) float32 in the scored space (log10 for chlorophyll), NaN where
+            missing, with the hidden pixels still present (the truth).
+        water: (H, W) bool, pixels that can be observed (sea).
+        bands: the variables' names.
+        units: of the scored space.
+        log10: values are log10 of the physical quantity (a model takes 10 ** values).
+        targets: time indices scored.
+        hidden: (len(targets), H, W) bool, the pixels hidden from each target and scored.
+        crop: single scenes train on overlapping crops of this side (0: the series' days).
+    """
+
+    name: str
+    values: np.ndarray
+    water: np.ndarray
+    bands: tuple[str, ...]
+    units: str
+    log10: bool
+    targets: tuple[int, ...]
+    hidden: np.ndarray
+    crop: int = 0
+
+    def observed(self) -> np.ndarray:
+        return np.isfinite(self.values).all(axis=-1) & self.water
+
+    def training_values(self) -> np.ndarray:
+        """`values` with every target's hidden pixels removed: what a model may learn from."""
+        values = self.values.copy()
+        for target, hidden in zip(self.targets, self.hidden, strict=True):
+            values[target][hidden] = np.nan
+        return values
+
+
+def _open(name: str):
+    import xarray as xr
+
+    path = DATA / name
+    if not path.is_file():
+        sys.exit(f"{path}: missing; this benchmark reads ../shared/data/real_ocean beside the "
+                 "project")  # fmt: skip
+    return xr.open_dataset(path)
+
+
+def _series_clouds() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(log10 chlorophyll (T, H, W, 1), sea (H, W), cloud (T, H, W)) of the series."""
+    with _open(SERIES) as ds:
+        chl = ds["chlor_a"].values.astype(np.float32)
+        sea = ds["sea_mask"].values.astype(bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = np.log10(np.where(chl > 0, chl, np.nan))[..., np.newaxis]
+    cloud = sea & ~np.isfinite(values[..., 0])
+    return values, sea, cloud
+
+
+def series_case(targets: int, seed: int) -> Case:
+    values, sea, cloud = _series_clouds()
+    observed = ~cloud & sea
+    days = len(values)
+    clear = observed.reshape(days, -1).sum(axis=1)
+    second = np.arange(days // 2, days)
+    chosen = tuple(sorted(int(d) for d in second[np.argsort(-clear[second])][:targets]))
+    sources = pick_cloud_sources(observed, cloud, chosen, HIDDEN_SHARE, exclude=chosen, seed=seed)
+    hidden = np.stack([hidden_pixels(observed[t], cloud[s], sea)
+                       for t, s in zip(chosen, sources, strict=True)])  # fmt: skip
+    return Case("series", values, sea, ("chlor_a",), "log10(mg m-3)", True, chosen, hidden)
+
+
+def _scene_case(name: str, values: np.ndarray, water: np.ndarray, bands, units, log10, crop,
+                seed: int) -> Case:  # fmt: skip
+    _, _, cloud = _series_clouds()
+    observed = np.isfinite(values[0]).all(axis=-1) & water
+    rng = np.random.default_rng(seed)
+    offsets = [tuple(int(o) for o in rng.integers(0, cloud.shape[1:])) for _ in cloud]
+    laid = np.stack([tile_to(c, water.shape, o) for c, o in zip(cloud, offsets, strict=True)])
+    (source,) = pick_cloud_sources(observed[None], laid, (0,), HIDDEN_SHARE, seed=seed)
+    hidden = hidden_pixels(observed, laid[source], water)[None]
+    return Case(name, values, water, tuple(bands), units, log10, (0,), hidden, crop)
+
+
+def chl_scene_case(seed: int) -> Case:
+    with _open(CHL_SCENE) as ds:
+        chl = ds["chlor_a"].values.astype(np.float32)
+        ocean = ds["ocean_bin"].values.astype(bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = np.log10(np.where(chl > 0, chl, np.nan))[None, ..., None]
+    return _scene_case("chl scene", values, ocean, ("chlor_a",), "log10(mg m-3)", True, 256,
+                       seed)  # fmt: skip
+
+
+def rrs_scene_case(seed: int) -> Case:
+    with _open(RRS_SCENE) as ds:
+        bands = tuple(str(v) for v in ds.data_vars)
+        values = np.stack([ds[b].values for b in bands], axis=-1).astype(np.float32)[None]
+    water = np.ones(values.shape[1:3], bool)  # the subset is open water: its gaps are cloud
+    return _scene_case("rrs scene", values, water, bands, "sr-1", False, 48, seed)
+
+
+def sample_case(targets: int, seed: int, folder: Path) -> Case:
+    """The small mode: a synthetic chlorophyll series (`s3inpaint`'s gridded sample data, no
+    land), scored like the real series; what the tests run so the benchmark cannot rot."""
+    import xarray as xr
+
+    from components.gridded.samples import write_netcdf_series
+
+    path = write_netcdf_series(folder / "sample_series.nc", times=12, shape=(48, 64),
+                               gap_fraction=0.35, seed=seed)  # fmt: skip
+    with xr.open_dataset(path) as ds:
+        chl = ds["chlor_a"].values.astype(np.float32)
+    values = np.log10(np.where(chl > 0, chl, np.nan))[..., np.newaxis]
+    water = np.ones(values.shape[1:3], bool)
+    observed = np.isfinite(values[..., 0])
+    chosen = tuple(int(t) for t in np.argsort(-observed.reshape(len(values), -1).sum(1))[:targets])
+    sources = pick_cloud_sources(observed, ~observed, chosen, HIDDEN_SHARE, exclude=chosen,
+                                 seed=seed)  # fmt: skip
+    hidden = np.stack([hidden_pixels(observed[t], ~observed[s], water)
+                       for t, s in zip(chosen, sources, strict=True)])  # fmt: skip
+    return Case("sample", values, water, ("chlor_a",), "log10(mg m-3)", True, chosen, hidden)
+
+
+CASES: dict[str, Callable[[argparse.Namespace], Case]] = {
+    "series": lambda a: series_case(a.targets, a.seed),
+    "chl": lambda a: chl_scene_case(a.seed),
+    "rrs": lambda a: rrs_scene_case(a.seed),
+    "sample": lambda a: sample_case(a.targets, a.seed, a.workdir),
+}
+DEFAULT_CASES = ("series", "chl", "rrs")
+
+
+def baseline_tiles(name: str) -> TileFiller:
+    """A classical fill of the evaluator's baselines, tile by tile."""
+    fill = BASELINES[name]
+
+    def fill_tiles(values: np.ndarray, to_fill: np.ndarray) -> np.ndarray:
+        known = np.isfinite(values).all(axis=-1) & ~to_fill
+        return np.stack([fill(np.nan_to_num(v), k) for v, k in zip(values, known, strict=True)])
+
+    return fill_tiles
+
+
+def classical_tiles(iterations: int) -> TileFiller:
+    """The in-graph classical fill (`model/classical.py`), a batch of tiles at a time."""
+    from model.classical import classical_fill
+
+    def fill_tiles(values: np.ndarray, to_fill: np.ndarray) -> np.ndarray:
+        known = (np.isfinite(values).all(axis=-1) & ~to_fill)[..., np.newaxis]
+        filled = classical_fill(np.nan_to_num(values), known.astype(np.float32), iterations)
+        return np.where(np.any(known, axis=(1, 2, 3), keepdims=True), filled.numpy(), np.nan)
+
+    return fill_tiles
+
+
+def model_tiles(serving_dir: str, log10: bool) -> TileFiller:
+    """An exported model's serving signature: the fill, then its sigma (NaN when the model has
+    none); log10 cases are converted to and from it (sigma to first order)."""
+    import tensorflow as tf
+
+    from model.export import load_serving
+
+    serve = load_serving(serving_dir)
+
+    def fill_tiles(values: np.ndarray, to_fill: np.ndarray) -> np.ndarray:
+        physical = np.power(10.0, values) if log10 else values
+        out = serve(reflectance=tf.constant(physical.astype(np.float32)),
+                    gap=tf.constant(to_fill[..., np.newaxis].astype(np.float32)))  # fmt: skip
+        filled = out["filled"].numpy()
+        spread = out["sigma"].numpy() if "sigma" in out else np.full_like(filled, np.nan)
+        if log10:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                filled, spread = np.log10(filled), spread / (np.log(10.0) * filled)
+        return np.concatenate([filled, spread], axis=-1)
+
+    return fill_tiles
+
+
+WITH_SIGMA = ("model",)  # methods whose filler returns sigmas after the bands
+
+
+def _coverage(to_fill: np.ndarray, water: np.ndarray, cell: int) -> np.ndarray:
+    """Per pixel, the share of its `cell`-sized grid cell's water that is to be filled."""
+    height, width = to_fill.shape
+    coverage = np.zeros(to_fill.shape, np.float32)
+    for i in range(0, height, cell):
+        for j in range(0, width, cell):
+            window = slice(i, i + cell), slice(j, j + cell)
+            coverage[window] = to_fill[window].sum() / max(water[window].sum(), 1)
+    return coverage
+
+
+def evaluate(case: Case, fillers: dict[str, TileFiller], tile: int) -> dict:
+    """Fill every target with every method; score the hidden pixels every method filled."""
+    truths, fills, coverage = [], {m: [] for m in fillers}, []
+    sigmas = {m: [] for m in fillers if m in WITH_SIGMA}
+    seconds = dict.fromkeys(fillers, 0.0)
+    bands = case.values.shape[-1]
+    for target, hidden in zip(case.targets, case.hidden, strict=True):
+        truth = case.values[target]
+        seen = truth.copy()
+        seen[hidden] = np.nan
+        to_fill = case.water & ~np.isfinite(seen).all(axis=-1)
+        for name, filler in fillers.items():
+            started = time.perf_counter()
+            channels = 2 * bands if name in sigmas else bands
+            filled = fill_scene(seen, to_fill, filler, tile, tile // 8, channels=channels)
+            seconds[name] += time.perf_counter() - started
+            fills[name].append(filled[hidden][:, :bands])
+            if name in sigmas:
+                sigmas[name].append(filled[hidden][:, bands:])
+        truths.append(truth[hidden])
+        coverage.append(_coverage(to_fill, case.water, tile)[hidden])
+    truth = np.concatenate(truths)
+    filled = {m: np.concatenate(f) for m, f in fills.items()}
+    usable = np.all([np.isfinite(f).all(axis=-1) for f in filled.values()], axis=0)
+    cover = np.concatenate(coverage)[usable]
+    buckets = np.array([coverage_bucket(float(c)) for c in cover])
+    scores = {}
+    for name, values in filled.items():
+        error = values[usable] - truth[usable]
+        per_bucket = {}
+        for label in coverage_bucket_labels():
+            inside = buckets == label
+            if inside.any():
+                per_bucket[label] = float(np.sqrt(np.mean(error[inside] ** 2)))
+        scores[name] = {
+            "rmse": float(np.sqrt(np.mean(error**2))),
+            "mae": float(np.mean(np.abs(error))),
+            "bias": float(np.mean(error)),
+            "rmse_by_coverage": per_bucket,
+            "seconds": round(seconds[name], 2),
+        }
+        if name in sigmas:
+            spread = np.concatenate(sigmas[name])[usable]
+            scores[name]["calibration"] = calibration((error / spread)[np.isfinite(spread)])
+    reference = scores["biharmonic"]["rmse"]
+    for values in scores.values():
+        values["ratio"] = values["rmse"] / reference
+    return {"case": case.name, "units": case.units, "targets": list(case.targets),
+            "hidden_pixels": int(usable.sum()), "left_out": int((~usable).sum()),
+            "scores": scores}  # fmt: skip
+
+
+def write_training_series(case: Case, path: Path) -> Path:
+    """The case's trainable data as a NetCDF series the pipeline's gridded ingest reads."""
+    import xarray as xr
+
+    values = case.training_values()
+    if case.crop:  # a single scene: overlapping crops become the series' scenes
+        scene, side = values[0], min(case.crop, *values.shape[1:3])
+        step = max(side // 2, 1)
+        rows = range(0, values.shape[1] - side + 1, step)
+        cols = range(0, values.shape[2] - side + 1, step)
+        values = np.stack([scene[r : r + side, c : c + side] for r in rows for c in cols])
+        land = np.stack([~case.water[r : r + side, c : c + side] for r in rows for c in cols])
+    else:
+        land = np.broadcast_to(~case.water, values.shape[:3])
+    physical = np.power(10.0, values) if case.log10 else values
+    time_axis = np.datetime64("2015-01-01", "ns") + np.arange(len(values)) * np.timedelta64(1, "D")
+    ds = xr.Dataset(
+        {
+            b: (("time", "lat", "lon"), physical[..., i].astype(np.float32))
+            for i, b in enumerate(case.bands)
+        }
+        | {"land": (("time", "lat", "lon"), land.astype(np.int8))},
+        coords={"time": time_axis},
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.to_netcdf(path)
+    return path
+
+
+def train_model(case: Case, workdir: Path, args: argparse.Namespace) -> tuple[str, dict]:
+    """Train through the real pipeline on the case's data; (exported model, its metadata)."""
+    from components.example_gen.config import IngestConfig
+    from components.gridded import GriddedConfig
+    from model.config import ModelConfig
+    from pipelines.config import PipelineConfig
+    from pipelines.local_runner import run_local
+    from pipelines.outputs import latest_artifact
+
+    data = write_training_series(case, workdir / "data" / "series.nc")
+    gridded = GriddedConfig(variables=case.bands, mask_variable="land")
+    colour = tuple(min(i, len(case.bands) - 1) for i in (0, 1, 2))
+    config = PipelineConfig(
+        pipeline_name=f"quality-{case.name.replace(' ', '-')}",
+        pipeline_root=str(workdir / "pipeline"),
+        input_base=str(data.parent),
+        input_pattern="*.nc",
+        ingest=IngestConfig(
+            kind="netcdf",
+            bands=case.bands,
+            patch_size=args.tile,
+            stride=args.tile // 2,
+            min_valid=args.min_valid,
+            gridded=gridded.to_dict(),
+        ),
+        log_reflectance=case.log10,
+        model=ModelConfig(
+            kind=args.kind,
+            width=args.width,
+            batch_size=args.batch_size,
+            discriminator_width=max(args.width // 2, 4),
+            log_every=50,
+            checkpoint_every=500,
+            true_colour_bands=colour,
+            generator_lr=args.lr,
+        ),
+        train_steps=args.train_steps,
+        evaluator={"must_beat": [], "panels_per_bucket": 1},
+        warm_start=False,
+    )
+    config = PipelineConfig.from_dict(json.loads(config.to_json()))
+    run_local(config, progress=True)
+    model = latest_artifact(Path(config.pipeline_root), "Trainer", "model") / "Format-Serving"
+    meta = json.loads((model / "s3inpaint_model.json").read_text())
+    return str(model), meta
+
+
+def print_table(result: dict) -> None:
+    scores = result["scores"]
+    scenes = len(result["targets"])
+    print(f"\n{result['case']} ({result['units']}): {result['hidden_pixels']} hidden pixels "
+          f"scored on {scenes} scene(s), {result['left_out']} left out")  # fmt: skip
+    print(f"{'method':12} {'RMSE':>10} {'MAE':>10} {'bias':>11} {'x biharm.':>9} {'s':>7}")
+    for name, s in scores.items():
+        print(f"{name:12} {s['rmse']:10.4g} {s['mae']:10.4g} {s['bias']:11.3g} "
+              f"{s['ratio']:9.3f} {s['seconds']:7.1f}")  # fmt: skip
+    labels = [b for b in coverage_bucket_labels() if b in scores["biharmonic"]["rmse_by_coverage"]]
+    print("RMSE by gap coverage: " + "  ".join(f"{b:>9}" for b in labels))
+    for name, s in scores.items():
+        row = "  ".join(f"{s['rmse_by_coverage'].get(b, float('nan')):9.4g}" for b in labels)
+        print(f"  {name:19} {row}")
+    for name, s in scores.items():
+        if "calibration" in s:
+            c = s["calibration"]
+            print(f"{name} uncertainty: {c['within_1_sigma']:.0%} of errors within 1 sigma, "
+                  f"{c['within_2_sigma']:.0%} within 2 (ideal 68 %, 95 %), z std "
+                  f"{c['z_std']:.2f} (ideal 1)")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=DEFAULT_CASES,
+                        help="real cases (default), or sample: the small mode")  # fmt: skip
+    parser.add_argument("--targets", type=int, default=8, help="scored days of the series")
+    parser.add_argument("--tile", type=int, default=64, help="tile side (and training patch)")
+    parser.add_argument("--iterations", type=int, default=None,
+                        help="classical fill iterations (default: ModelConfig's)")  # fmt: skip
+    parser.add_argument("--model", help="an exported model to score (instead of training)")
+    parser.add_argument("--train-steps", type=int, default=0, help="train a model (0: none)")
+    parser.add_argument("--kind", default="unet", choices=("unet", "cmunet"))
+    parser.add_argument("--width", type=int, default=16)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--lr", type=float, default=1e-3, help="generator peak learning rate")
+    parser.add_argument("--min-valid", type=float, default=0.25)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workdir", type=Path, help="keep the training runs here")
+    parser.add_argument("--output", type=Path, default=OUTPUT / "quality.json")
+    args = parser.parse_args(argv)
+
+    from pipelines.environment import use_keras_3
+
+    use_keras_3()
+    from model.config import ModelConfig
+
+    iterations = ModelConfig().classical_iterations if args.iterations is None else args.iterations
+    results = []
+    args.workdir = args.workdir or Path(tempfile.mkdtemp(prefix="s3inpaint-quality-"))
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    for name in args.cases:
+        case = CASES[name](args)
+        fillers: dict[str, TileFiller] = {
+            "mean": baseline_tiles("mean"),
+            "biharmonic": baseline_tiles("biharmonic"),
+            "classical": classical_tiles(iterations),
+        }
+        training = {}
+        model_dir = args.model
+        if args.train_steps and not model_dir:
+            started = time.perf_counter()
+            model_dir, meta = train_model(case, args.workdir / name, args)
+            training = {"steps": meta["steps"], "seconds": round(time.perf_counter() - started),
+                        "kind": args.kind, "width": args.width, "model": model_dir}  # fmt: skip
+        if model_dir:
+            fillers["model"] = model_tiles(model_dir, case.log10)
+        result = evaluate(case, fillers, args.tile)
+        result["training"] = training
+        result["classical_iterations"] = iterations
+        print_table(result)
+        if training:
+            print(f"model: {training['kind']} width {training['width']}, {training['steps']} "
+                  f"steps, pipeline wall time {training['seconds']} s")  # fmt: skip
+        results.append(result)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({"machine": platform.platform(), "tile": args.tile,
+                                       "results": results}, indent=2))  # fmt: skip
+    print(f"\nsaved {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Fill a whole scene in memory with the batch job's own tiling and blending.
+
+`fill_scene` cuts a (H, W, bands) scene into the tiles of `plan_tiles`, sends the tiles that
+hold a pixel to fill to a tile filler (a model's serving signature, a classical fill) in
+batches, and blends the predictions with `Blender`'s feathered weights, as the Beam job does
+block by block. It is for scenes that fit in memory: the quality benchmark and gridded scenes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from components.inpaint.tiling import Blender, plan_tiles
+
+# (n, S, S, bands) float32 values, NaN where unknown; (n, S, S) bool, True where to fill
+# -> (n, S, S, bands) filled (known pixels as given).
+TileFiller = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def fill_scene(
+    values: np.ndarray,
+    to_fill: np.ndarray,
+    fill_tiles: TileFiller,
+    tile: int,
+    halo: int,
+    batch_size: int = 16,
+    channels: int | None = None,
+) -> np.ndarray:
+    """`values` with its `to_fill` pixels replaced by the blended fills of their tiles.
+
+    Args:
+        values: (H, W, bands) float32, NaN where unknown (gaps, land).
+        to_fill: (H, W) bool, the pixels to fill.
+        fill_tiles: fills a batch of tiles (see `TileFiller`); tiles past the scene's edge are
+            padded with NaN and nothing to fill.
+        tile: the tile side; halo: half the overlap of neighbouring tiles.
+        batch_size: tiles per call of `fill_tiles`.
+        channels: values per pixel the filler returns, when not `bands` (e.g. the bands and
+            then their uncertainties): the result has that many, NaN outside `to_fill` past
+            the input's bands.
+
+    Returns:
+        A float32 copy of `values`, filled where `to_fill` (NaN where the filler gave NaN).
+
+    Raises:
+        ValueError: the shapes disagree.
+    """
+    if values.ndim != 3 or to_fill.shape != values.shape[:2]:
+        raise ValueError(f"need (H, W, bands) values and (H, W) to_fill, got {values.shape} "
+                         f"and {to_fill.shape}")  # fmt: skip
+    height, width, bands = values.shape
+    channels = channels or bands
+    plan = plan_tiles(height, width, tile, halo)
+    blender = Blender(plan, range(height), channels)
+    tiles = [t for row in plan.rows for t in row if to_fill[t.slices()].any()]
+    for start in range(0, len(tiles), batch_size):
+        chunk = tiles[start : start + batch_size]
+        inputs = np.full((len(chunk), tile, tile, bands), np.nan, np.float32)
+        gaps = np.zeros((len(chunk), tile, tile), bool)
+        for i, t in enumerate(chunk):
+            inputs[i, : t.rows, : t.cols] = values[t.slices()]
+            gaps[i, : t.rows, : t.cols] = to_fill[t.slices()]
+        for t, pred in zip(chunk, fill_tiles(inputs, gaps), strict=True):
+            blender.add(t, pred)
+    filled = np.full((height, width, max(channels, bands)), np.nan, np.float32)
+    filled[..., :bands] = values
+    mask, blended = blender.blended(to_fill)
+    filled[mask, :channels] = blended
+    return filled[..., :channels]
