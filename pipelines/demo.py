@@ -66,7 +66,7 @@ def run(
     model = _model_to_apply(out / "pipeline")
     print(f"\n$ s3inpaint inpaint --model {model} --input '{held_out}/*' --output {filled}")
     code = cli(["inpaint", "--model", str(model), "--input", f"{held_out}/*",
-                "--output", str(filled), "--tile", "64", "--halo", "8"])  # fmt: skip
+                "--output", str(filled)])  # fmt: skip
     if code:
         return code
     print(f"\nSample products: {product_dir}\nQuicklooks:      {look_dir}")
