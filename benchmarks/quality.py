@@ -124,16 +124,25 @@ def _series_clouds() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return values, sea, cloud
 
 
+def _clearest(observed: np.ndarray, among: np.ndarray, count: int) -> tuple[int, ...]:
+    """The `count` days of `among` with the most observed water, clearest first."""
+    clear = observed.reshape(len(observed), -1).sum(axis=1)
+    return tuple(int(d) for d in among[np.argsort(-clear[among])][:count])
+
+
+def _hide_under_other_days(observed, cloud, water, chosen, seed: int) -> np.ndarray:
+    """Each chosen day's observed water under the cloud of another, unchosen day of the same
+    series (one hiding `HIDDEN_SHARE` of it): (len(chosen), H, W) bool."""
+    sources = pick_cloud_sources(observed, cloud, chosen, HIDDEN_SHARE, exclude=chosen, seed=seed)
+    return np.stack([hidden_pixels(observed[t], cloud[s], water)
+                     for t, s in zip(chosen, sources, strict=True)])  # fmt: skip
+
+
 def series_case(targets: int, seed: int) -> Case:
     values, sea, cloud = _series_clouds()
     observed = ~cloud & sea
-    days = len(values)
-    clear = observed.reshape(days, -1).sum(axis=1)
-    second = np.arange(days // 2, days)
-    chosen = tuple(sorted(int(d) for d in second[np.argsort(-clear[second])][:targets]))
-    sources = pick_cloud_sources(observed, cloud, chosen, HIDDEN_SHARE, exclude=chosen, seed=seed)
-    hidden = np.stack([hidden_pixels(observed[t], cloud[s], sea)
-                       for t, s in zip(chosen, sources, strict=True)])  # fmt: skip
+    chosen = tuple(sorted(_clearest(observed, np.arange(len(values) // 2, len(values)), targets)))
+    hidden = _hide_under_other_days(observed, cloud, sea, chosen, seed)
     return Case("series", values, sea, ("chlor_a",), "log10(mg m-3)", True, chosen, hidden)
 
 
@@ -181,11 +190,8 @@ def sample_case(targets: int, seed: int, folder: Path) -> Case:
     values = np.log10(np.where(chl > 0, chl, np.nan))[..., np.newaxis]
     water = np.ones(values.shape[1:3], bool)
     observed = np.isfinite(values[..., 0])
-    chosen = tuple(int(t) for t in np.argsort(-observed.reshape(len(values), -1).sum(1))[:targets])
-    sources = pick_cloud_sources(observed, ~observed, chosen, HIDDEN_SHARE, exclude=chosen,
-                                 seed=seed)  # fmt: skip
-    hidden = np.stack([hidden_pixels(observed[t], ~observed[s], water)
-                       for t, s in zip(chosen, sources, strict=True)])  # fmt: skip
+    chosen = _clearest(observed, np.arange(len(values)), targets)
+    hidden = _hide_under_other_days(observed, ~observed, water, chosen, seed)
     return Case("sample", values, water, ("chlor_a",), "log10(mg m-3)", True, chosen, hidden)
 
 

@@ -52,9 +52,10 @@ class InpaintingModule(tf.Module):
         known = tf.cast(
             tf.reduce_all(tf.math.is_finite(reflectance), axis=-1, keepdims=True), tf.float32
         )
-        to_fill = tf.cast(gap > 0.5, tf.float32)
-        observed = known * (1.0 - to_fill)
-        invalid = (1.0 - known) * (1.0 - to_fill)  # land and flagged pixels: no value, no gap
+        to_fill = gap > 0.5
+        outside = 1.0 - tf.cast(to_fill, tf.float32)
+        observed = known * outside
+        invalid = (1.0 - known) * outside  # land and flagged pixels: no value, no gap
         safe = tf.where(tf.math.is_finite(reflectance), reflectance, 0.0)
         z = normalise(safe, self.mean, self.std, self.log) * observed
         stages, log_variance = split_outputs(
@@ -67,7 +68,6 @@ class InpaintingModule(tf.Module):
         spread = sigma(log_variance) * self.std
         if self.log:
             spread *= tf.math.log(10.0) * physical
-        to_fill = gap > 0.5
         return {
             OUTPUT_FILLED: tf.where(to_fill, physical, reflectance),
             OUTPUT_SIGMA: tf.where(to_fill, spread, 0.0),

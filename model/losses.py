@@ -11,10 +11,11 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from model.config import GAP_LOSSES
+
 ADVERSARIAL_KINDS = ("hinge", "nonsaturating")
 
 
-GAP_LOSSES = ("l2", "l1", "charbonnier")
 CHARBONNIER_EPSILON = 1e-3
 
 
@@ -251,11 +252,11 @@ def spectral_regularisation(
     total = []
     for i, kernel in enumerate(kernels):
         if vectors is not None:
-            sigma, v = _spectral_norm(kernel, vectors[i])
+            largest, v = _spectral_norm(kernel, vectors[i])
             vectors[i].assign(v)
         else:
             v = tf.random.stateless_normal([kernel.shape[-1], 1], seed=[seed + i, 0])
             for _ in range(iterations):
-                sigma, v = _spectral_norm(kernel, v)
-        total.append(tf.square(sigma))
+                largest, v = _spectral_norm(kernel, v)
+        total.append(tf.square(largest))
     return tf.add_n(total)

@@ -81,11 +81,10 @@ def extract_patches(
         water_scene = ~np.asarray(scene["land"].values, dtype=bool)
     else:
         water_scene = np.ones(valid_scene.shape, bool)
-    least_water = MIN_WATER_SHARE * size * size if "land" in scene else size * size
 
     def needed(water: np.ndarray) -> float:
         count = int(water.sum())
-        return np.ceil(min_valid * count) if count >= least_water else np.inf
+        return np.ceil(min_valid * count) if count >= MIN_WATER_SHARE * size * size else np.inf
 
     for row in rows:
         valid_strip, water_strip = valid_scene[row : row + size], water_scene[row : row + size]
