@@ -10,6 +10,14 @@ from pathlib import Path
 
 import netCDF4
 import pytest
+from damage import (
+    all_fill_band,
+    all_fill_latitude,
+    corrupt_chunk,
+    float_band_without_fill,
+    infinite_add_offset,
+    nan_scale_factor,
+)
 
 from components.olci import (
     CorruptFileError,
@@ -20,6 +28,7 @@ from components.olci import (
     ProductNotFoundError,
     UnsafeArchiveError,
     WrongProductTypeError,
+    check_values,
     open_product,
 )
 
@@ -90,7 +99,13 @@ CASES: list[tuple[str, Callable[[Path], Path], type[ProductError], str]] = [
     ("variable missing", variable_missing, CorruptFileError, "variable 'Oa11_reflectance' missing"),
     ("dims disagree", dims_disagree, InconsistentProductError, r"dimensions \(10, 12\) disagree"),
     ("no flag table", wqsf_without_flag_table, CorruptFileError, "flag_masks / flag_meanings"),
-]
+    ("nan scale_factor", nan_scale_factor, CorruptFileError,
+     "'Oa05_reflectance' has scale_factor nan: its values cannot be decoded"),
+    ("inf add_offset", infinite_add_offset, CorruptFileError,
+     "'Oa09_reflectance' has add_offset inf: its values cannot be decoded"),
+    ("float band without fill", float_band_without_fill, CorruptFileError,
+     "'Oa07_reflectance' has no _FillValue"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -103,6 +118,36 @@ def test_damaged_product(product, tmp_path, damage, error, message) -> None:
         open_product(folder)
     assert info.value.path == str(culprit)
     assert str(info.value).startswith(f"{culprit}: ")
+
+
+@pytest.mark.parametrize(
+    ("damage", "variable"),
+    [(all_fill_band, "Oa05_reflectance"), (all_fill_latitude, "latitude")],
+    ids=["all-fill band", "all-fill latitude"],
+)
+def test_a_variable_without_a_value_is_refused(product, tmp_path, damage, variable) -> None:
+    folder = copy_of(product, tmp_path)
+    culprit = damage(folder)
+    with open_product(folder) as ds, pytest.raises(CorruptFileError) as info:
+        check_values(ds)
+    assert str(info.value) == (
+        f"{culprit}: variable {variable!r} holds no value: every pixel is its fill value or NaN"
+    )
+
+
+def test_a_sound_product_has_values(product) -> None:
+    with open_product(product) as ds:
+        check_values(ds)
+
+
+def test_a_band_corrupted_mid_stream_names_its_file_and_variable(product, tmp_path) -> None:
+    culprit = corrupt_chunk(copy_of(product, tmp_path))
+    with open_product(culprit.parent) as ds:
+        ds["Oa05"].load()  # the other bands read
+        with pytest.raises(CorruptFileError, match="filter returned failure") as info:
+            ds["Oa06"].load()
+    assert info.value.path == str(culprit)
+    assert info.value.problem.startswith("variable 'Oa06_reflectance' cannot be read (")
 
 
 def test_zip_slip_is_refused(product: Path, tmp_path: Path) -> None:

@@ -14,6 +14,13 @@ from pathlib import Path
 import netCDF4
 import numpy as np
 import pytest
+from damage import (
+    all_fill_band,
+    all_fill_latitude,
+    corrupt_chunk,
+    float_band_without_fill,
+    nan_scale_factor,
+)
 
 from components.olci import BAND_NAMES, open_product, verify_product
 from components.olci.format import BANDS, FILL_FILE
@@ -173,6 +180,35 @@ def test_collections_003_and_004_are_filled_in_the_model_quantity(models, tmp_pa
     rho_w, rrs = filled
     assert not np.allclose(rho_w, CONSTANT, atol=1e-3)  # tile means + CONSTANT, not CONSTANT
     np.testing.assert_allclose(rrs * np.pi, rho_w, rtol=2e-3, atol=2e-5)
+
+
+def test_undecodable_products_fail_with_their_reason(models, tmp_path, capfd) -> None:
+    """Values that cannot be decoded or read fail their product, naming the file and the
+    variable, in the summary and the dead-letter file; nothing is written for them and no
+    traceback is printed."""
+    source = write_sample_product(tmp_path / "source", (64, 64), 8, cloud_fraction=0.4)
+    culprits = {}
+    for i, (damage, variable) in enumerate((
+        (nan_scale_factor, "Oa05_reflectance"),
+        (all_fill_band, "Oa05_reflectance"),
+        (all_fill_latitude, "latitude"),
+        (corrupt_chunk, "Oa06_reflectance"),
+        (float_band_without_fill, "Oa07_reflectance"),
+    )):  # fmt: skip
+        copy = tmp_path / "in" / source.name.replace("_MAR_", f"_D{i:02d}_")
+        shutil.copytree(source, copy)
+        culprits[str(copy)] = (damage(copy), variable)
+    out = tmp_path / "out"
+    summary = run(InpaintConfig(str(models["constant"]), (f"{tmp_path}/in/*",), str(out),
+                                geotiff_bands=("Oa08",), **SMALL))  # fmt: skip
+    assert summary["counts"] == {"written": 0, "skipped": 0, "failed": len(culprits)}
+    dead = [json.loads(line) for line in (out / "dead_letter.jsonl").read_text().splitlines()]
+    assert {d["input"] for d in dead} == set(culprits)
+    for letter in dead:
+        culprit, variable = culprits[letter["input"]]
+        assert letter["reason"].startswith(f"CorruptFileError: {culprit}: variable {variable!r} ")
+    assert not list(out.glob("*.SEN3")) and not list(out.glob("*.tif"))
+    assert "Traceback" not in capfd.readouterr().err
 
 
 @pytest.mark.parametrize("where", ["is", "inside", "contains"])

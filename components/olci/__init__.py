@@ -12,7 +12,7 @@ from components.olci.errors import (
 )
 from components.olci.format import BAND_NAMES, BANDS
 from components.olci.manifest import verify_product
-from components.olci.reader import open_product, to_rrs
+from components.olci.reader import check_values, open_product, to_rrs
 from components.olci.writer import ProductWriter, remove_stale_temporaries, write_product
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "ProductWriter",
     "UnsafeArchiveError",
     "WrongProductTypeError",
+    "check_values",
     "open_product",
     "remove_stale_temporaries",
     "to_rrs",

@@ -50,6 +50,8 @@ from components.olci.manifest import ManifestInfo, read_manifest
 from components.olci.storage import LocalProduct, materialise
 
 ENCODING_KEYS = ("scale_factor", "add_offset", "_FillValue")
+COORDINATES = ("latitude", "longitude")
+CHECK_ROWS = 256  # rows read at a time while looking for a variable's first value
 _LOCK = threading.Lock()  # HDF5 is not thread-safe
 
 
@@ -62,7 +64,7 @@ class _Scaled:
 
     scale: float
     offset: float
-    fill: int | None
+    fill: int | float | None
 
     def __call__(self, raw: np.ndarray) -> np.ndarray:
         # uint16 reflectance decodes exactly enough in float32; wider integers (int32
@@ -97,7 +99,10 @@ def _identity(raw: np.ndarray) -> np.ndarray:
 class _LazyVariable(BackendArray):
     """A variable of a NetCDF file, read window by window and decoded on the way."""
 
-    def __init__(self, manager: CachingFileManager, variable: str, shape, dtype, decode) -> None:
+    def __init__(
+        self, path: Path, manager: CachingFileManager, variable: str, shape, dtype, decode
+    ) -> None:
+        self.path = path
         self.manager = manager
         self.variable = variable
         self.shape = tuple(shape)
@@ -110,8 +115,13 @@ class _LazyVariable(BackendArray):
         )
 
     def _read(self, key: tuple) -> np.ndarray:
-        with _LOCK:
-            raw = self.manager.acquire()[self.variable][key]
+        try:
+            with _LOCK:
+                raw = self.manager.acquire()[self.variable][key]
+        except OSError as err:  # a damaged chunk: HDF5's filter or checksum fails mid-stream
+            raise CorruptFileError(
+                self.path, f"variable {self.variable!r} cannot be read ({err})"
+            ) from None
         return self.decode(np.asarray(raw))
 
 
@@ -163,18 +173,34 @@ def _without_encoding(attrs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in attrs.items() if k not in ENCODING_KEYS}
 
 
-def _decoder_for(attrs: dict[str, Any]) -> _Scaled:
+def _decoder_for(f: _File, name: str, var: Any) -> _Scaled:
+    """The decoder of variable `name`, once its encoding is known to decode to numbers."""
+    attrs = var.attrs
+    encoding = {}
+    for key, default in (("scale_factor", 1.0), ("add_offset", 0.0)):
+        value = np.asarray(attrs.get(key, default))
+        if value.size != 1 or not np.issubdtype(value.dtype, np.number):
+            raise CorruptFileError(f.path, f"variable {name!r} has {key} {value!r}, not a number")
+        encoding[key] = float(value.reshape(()))
+        if not np.isfinite(encoding[key]):
+            raise CorruptFileError(
+                f.path, f"variable {name!r} has {key} {encoding[key]}: its values cannot be decoded"
+            )
+    if encoding["scale_factor"] == 0:
+        raise CorruptFileError(
+            f.path, f"variable {name!r} has scale_factor 0: every value would decode the same"
+        )
     fill = attrs.get("_FillValue")
-    return _Scaled(
-        scale=float(np.asarray(attrs.get("scale_factor", 1.0))),
-        offset=float(np.asarray(attrs.get("add_offset", 0.0))),
-        fill=None if fill is None else int(np.asarray(fill)),
-    )
+    if fill is not None:
+        fill = np.asarray(fill).reshape(()).item()
+    return _Scaled(encoding["scale_factor"], encoding["add_offset"], fill)
 
 
 def _lazy(f: _File, name: str, var: Any, dtype, decode) -> xr.Variable:
-    array = _LazyVariable(f.data, name, var.shape, dtype, decode)
-    return xr.Variable(("y", "x"), indexing.LazilyIndexedArray(array))
+    array = _LazyVariable(f.path, f.data, name, var.shape, dtype, decode)
+    return xr.Variable(
+        ("y", "x"), indexing.LazilyIndexedArray(array), encoding={"source": str(f.path)}
+    )
 
 
 def _check_product_type(folder: Path, name: ProductName | None) -> None:
@@ -299,7 +325,13 @@ def _open_folder(local: LocalProduct, files: list[_File], reflectance: str | Non
         var = _variable(f, band.variable, (ROWS, COLUMNS))
         same_shape(f, var)
         file_attrs = dict(var.attrs)
-        decode = _decoder_for(file_attrs)
+        if "_FillValue" not in file_attrs:
+            raise CorruptFileError(
+                f.path,
+                f"variable {band.variable!r} has no _FillValue: its missing pixels cannot be told "
+                "from data",
+            )
+        decode = _decoder_for(f, band.variable, var)
         band_attrs = _without_encoding(file_attrs)
         quantity = _quantity(str(band_attrs.get("units", "")), attrs["collection"], f.path)
         if quantity_in_file is None:
@@ -345,11 +377,11 @@ def _open_folder(local: LocalProduct, files: list[_File], reflectance: str | Non
 
     f = opened(folder / GEO_FILE)
     coords = {}
-    for coord in ("latitude", "longitude"):
+    for coord in COORDINATES:
         var = _variable(f, coord, (ROWS, COLUMNS))
         same_shape(f, var)
         geo_attrs = dict(var.attrs)
-        coords[coord] = _lazy(f, coord, var, np.float32, _decoder_for(geo_attrs))
+        coords[coord] = _lazy(f, coord, var, np.float32, _decoder_for(f, coord, var))
         coords[coord].attrs.update(_without_encoding(geo_attrs))
 
     attrs["reflectance"] = reflectance or quantity_in_file
@@ -360,6 +392,28 @@ def _open_folder(local: LocalProduct, files: list[_File], reflectance: str | Non
     ds.encoding["source_folder"] = str(folder)
     ds.encoding["source"] = local.source
     return ds
+
+
+def check_values(ds: xr.Dataset) -> None:
+    """Raise when a band, the latitude or the longitude of `ds` holds not one decodable value.
+
+    Such a variable (every pixel its `_FillValue`, or NaN) would be filled or georeferenced as if
+    it held data. Each variable is read `CHECK_ROWS` rows at a time up to its first finite value,
+    so a sound product costs a strip per variable.
+
+    Raises:
+        CorruptFileError: naming the file and the variable.
+    """
+    variables = {band.name: band.variable for band in BANDS if band.name in ds}
+    variables.update({coord: coord for coord in COORDINATES if coord in ds.coords})
+    for name, variable in variables.items():
+        values = ds[name]
+        strips = range(0, values.sizes["y"], CHECK_ROWS)
+        if not any(np.isfinite(values[s : s + CHECK_ROWS].values).any() for s in strips):
+            raise CorruptFileError(
+                values.encoding.get("source", ds.attrs.get("product_name", "dataset")),
+                f"variable {variable!r} holds no value: every pixel is its fill value or NaN",
+            )
 
 
 def to_rrs(ds: xr.Dataset) -> xr.Dataset:

@@ -40,6 +40,7 @@ from components.inpaint.tiling import (
     row_groups,
     tile_needs_model,
 )
+from components.olci.errors import ProductError
 from components.olci.format import MANIFEST, quantity_factor
 from components.olci.storage import is_gcs
 from pipelines.inpaint.model import BlockModelHandler, ModelInfo
@@ -255,7 +256,7 @@ class PlanProduct(beam.DoFn):
                 first, FAILED, f"{type(error).__name__}: {error}", target))  # fmt: skip
 
     def _plan(self, path: str, name: str, started: float) -> Iterator[Any]:
-        from components.olci import open_product
+        from components.olci import check_values, open_product
 
         config, bands = self._config, self._model.bands
         # Read in the model's quantity (ρw or Rrs), whatever the product's collection stores.
@@ -264,6 +265,7 @@ class PlanProduct(beam.DoFn):
             missing = [b for b in bands if b not in ds]
             if missing:
                 raise ValueError(f"{path}: lacks the model's bands {missing}")
+            check_values(ds)
             height, width = ds.sizes["y"], ds.sizes["x"]
             plan = plan_tiles(height, width, config.tile, config.halo)
             blocks = row_groups(plan, config.block_tile_rows)
@@ -329,7 +331,8 @@ class WriteProduct(beam.DoFn):
             try:
                 filled = self._write(job, sorted(grouped["blocks"]))
             except Exception as error:
-                log.exception("%s: failed", job.input)
+                if not isinstance(error, ProductError):  # a bad input's reason says it all
+                    log.exception("%s: failed", job.input)
                 _counter(FAILED).inc()
                 yield Outcome(job.input, FAILED, f"{type(error).__name__}: {error}", target,
                               tiles=job.tiles)  # fmt: skip
