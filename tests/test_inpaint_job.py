@@ -211,6 +211,27 @@ def test_undecodable_products_fail_with_their_reason(models, tmp_path, capfd) ->
     assert "Traceback" not in capfd.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda data: data[: len(data) // 2], "not a readable SavedModel, truncated or corrupt"),
+        (lambda data: b"", "no 'serving_default' signature"),
+        (lambda data: b"not a protocol buffer\n" * 20, "not a readable SavedModel"),
+    ],
+    ids=["truncated", "empty", "garbage"],
+)
+def test_a_damaged_saved_model_is_refused_before_any_product_is_read(
+    models, product, tmp_path, damage, problem
+) -> None:
+    model = Path(shutil.copytree(models["constant"], tmp_path / "model"))
+    pb = model / "saved_model.pb"
+    pb.write_bytes(damage(pb.read_bytes()))
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match=f"^{pb}: {problem}"):
+        run(InpaintConfig(str(model), (str(product),), str(out), **SMALL))
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("where", ["is", "inside", "contains"])
 def test_an_output_overlapping_an_input_is_refused(models, tmp_path, where) -> None:
     product = write_sample_product(tmp_path / "inout", (64, 64), 6, cloud_fraction=0.4)

@@ -69,6 +69,42 @@ def test_model_description(tmp_path: Path) -> None:
         read_model_info(str(path))
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{"bands": 16, "stride": ', "the file: Invalid JSON"),
+        ("\x89PNG\x00\xff", "the file: Invalid JSON"),
+        ('["Oa01"]', "the file: Input should be an object"),
+        ('{"bands": 16}', "stride: Field required"),
+        ('{"bands": 16, "stride": "8"}', "stride: Input should be a valid integer"),
+        ('{"bands": 16, "stride": true}', "stride: Input should be a valid integer"),
+        ('{"bands": 16, "stride": 0}', "stride: Input should be greater than 0"),
+        ('{"stride": 8, "band_names": ["Oa08", 6]}', "bands: Field required; band_names.1: "),
+    ],
+)
+def test_a_corrupt_model_description_names_its_file(tmp_path: Path, text, problem) -> None:
+    (tmp_path / "s3inpaint_model.json").write_text(text)
+    with pytest.raises(ValueError) as info:
+        read_model_info(str(tmp_path))
+    prefix = f"{tmp_path / 's3inpaint_model.json'}: not a valid model description ("
+    assert str(info.value).startswith(prefix + problem)
+
+
+def test_a_corrupt_model_description_stops_the_cli_before_any_product(product, tmp_path,
+                                                                      capsys) -> None:  # fmt: skip
+    from pipelines.cli import main
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "s3inpaint_model.json").write_text('{"bands": 16, "stride": ')
+    out = tmp_path / "out"
+    assert main(["inpaint", "--model", str(model), "--input", str(product),
+                 "--output", str(out)]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert f"{model / 's3inpaint_model.json'}: not a valid model description" in err
+    assert "Traceback" not in err and not out.exists()
+
+
 def test_settings_are_checked_against_the_model() -> None:
     model = ModelInfo("m", BAND_NAMES, 16)
     InpaintConfig("m", ("in",), "out", tile=64, halo=8).check(model)

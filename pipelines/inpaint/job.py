@@ -513,12 +513,13 @@ def run(config: InpaintConfig, beam_args: list[str] | None = None) -> dict:
     """Run the job (DirectRunner unless `beam_args` say otherwise) and return its summary."""
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from pipelines.inpaint.model import read_model_info
+    from pipelines.inpaint.model import check_saved_model, read_model_info
 
     options = PipelineOptions(beam_args or [])
     FileSystems.set_options(options)  # gs:// access outside the pipeline uses the same options
     model = read_model_info(config.model)
     config.check(model)
+    check_saved_model(config.model)
     check_output_apart(config)
     with beam.Pipeline(options=options) as pipeline:
         outcomes = build(pipeline, config, model)

@@ -7,7 +7,6 @@ SavedModels (a `tf.Module` with a serving signature); this handler loads with
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,10 +14,14 @@ from typing import Any
 import numpy as np
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
+from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 
 from components.olci.format import BAND_NAMES, RHO_W, RRS
 
 METADATA_FILE = "s3inpaint_model.json"  # model.export.METADATA, without importing TensorFlow
+SAVED_MODEL_FILE = "saved_model.pb"
+SIGNATURE = "serving_default"  # model.export.SIGNATURE
+INPUTS = ("reflectance", "gap")  # the signature's inputs
 SIGMA = "sigma"  # model.export.OUTPUT_SIGMA
 # A row block's tiles: reflectance (n, size, size, bands) float32 with NaN where unknown, gap
 # (n, size, size) bool, and the tiles' (tile row, tile column) indices.
@@ -41,33 +44,88 @@ class ModelInfo:
         return len(self.bands) * (2 if self.uncertainty else 1)
 
 
+class _Description(BaseModel):
+    """The fields of `s3inpaint_model.json` the job reads (model.export writes more)."""
+
+    bands: StrictInt = Field(gt=0)
+    band_names: list[StrictStr] | None = None
+    stride: StrictInt = Field(gt=0)
+    quantity: StrictStr | None = None
+    outputs: list[StrictStr] = []
+
+
 def read_model_info(path: str) -> ModelInfo:
     """Read `s3inpaint_model.json` of an exported (or pushed) model.
 
     Raises:
         FileNotFoundError: `path` holds no s3inpaint model.
-        ValueError: the description does not name the model's bands.
+        ValueError: the description is not JSON, lacks a field or gives a wrong one; the message
+            names the file.
     """
     meta_path = FileSystems.join(path, METADATA_FILE)
     if not FileSystems.exists(meta_path):
         raise FileNotFoundError(f"{path}: not an s3inpaint model (no {METADATA_FILE})")
     with FileSystems.open(meta_path) as f:
-        meta = json.loads(f.read())
-    names = meta.get("band_names")
-    if names is None and meta.get("bands") == len(BAND_NAMES):
+        text = f.read()
+    try:
+        meta = _Description.model_validate_json(text)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'the file'}: {e['msg']}" for e in error.errors()
+        )
+        raise ValueError(f"{meta_path}: not a valid model description ({problems})") from None
+    names = meta.band_names
+    if names is None and meta.bands == len(BAND_NAMES):
         names = list(BAND_NAMES)  # models exported before band names were recorded
-    if not names or len(names) != meta.get("bands"):
-        raise ValueError(f"{meta_path}: does not say which {meta.get('bands')} bands it takes")
+    if not names or len(names) != meta.bands:
+        raise ValueError(f"{meta_path}: does not say which {meta.bands} bands it takes")
     unknown = sorted(set(names) - set(BAND_NAMES))
     if unknown:
         raise ValueError(f"{meta_path}: bands {unknown} are not OLCI L2 WFR bands")
     # Models exported before quantities were recorded were trained on what ingest read: ρw for
     # collection 003, the archive's mainstay.
-    quantity = meta.get("quantity") or RHO_W
+    quantity = meta.quantity or RHO_W
     if quantity not in (RHO_W, RRS):
         raise ValueError(f"{meta_path}: quantity {quantity!r} is not {RHO_W!r} or {RRS!r}")
-    uncertainty = SIGMA in meta.get("outputs", ())
-    return ModelInfo(path, tuple(names), int(meta["stride"]), quantity, uncertainty)
+    return ModelInfo(path, tuple(names), meta.stride, quantity, SIGMA in meta.outputs)
+
+
+def check_saved_model(path: str) -> None:
+    """Raise unless `path/saved_model.pb` parses and has the signature the job calls.
+
+    Reads the graph's description only (no variables), so a truncated or foreign file is found
+    before any product is read rather than when a worker loads the model.
+
+    Raises:
+        FileNotFoundError: there is no saved_model.pb.
+        ValueError: it is not a SavedModel, or lacks the serving signature or its inputs; the
+            message names the file.
+    """
+    # TensorFlow's protobuf definitions; imported here so that describing a model does not
+    # import TensorFlow.
+    from google.protobuf.message import DecodeError
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    pb_path = FileSystems.join(path, SAVED_MODEL_FILE)
+    if not FileSystems.exists(pb_path):
+        raise FileNotFoundError(f"{path}: not a SavedModel (no {SAVED_MODEL_FILE})")
+    with FileSystems.open(pb_path) as f:
+        data = f.read()
+    saved = saved_model_pb2.SavedModel()
+    try:
+        saved.ParseFromString(data)
+    except DecodeError as error:
+        raise ValueError(f"{pb_path}: not a readable SavedModel, truncated or corrupt "
+                         f"({error})") from None  # fmt: skip
+    signature = next(
+        (g.signature_def[SIGNATURE] for g in saved.meta_graphs if SIGNATURE in g.signature_def),
+        None,
+    )
+    if signature is None:
+        raise ValueError(f"{pb_path}: no {SIGNATURE!r} signature (a truncated file, or not an "
+                         "exported s3inpaint model)")  # fmt: skip
+    if missing := sorted(set(INPUTS) - set(signature.inputs)):
+        raise ValueError(f"{pb_path}: signature {SIGNATURE!r} lacks the inputs {missing}")
 
 
 class BlockModelHandler(ModelHandler[Block, PredictionResult, Any]):
@@ -89,7 +147,7 @@ class BlockModelHandler(ModelHandler[Block, PredictionResult, Any]):
     ) -> Iterable[PredictionResult]:
         import tensorflow as tf
 
-        serve = model.signatures["serving_default"]
+        serve = model.signatures[SIGNATURE]
         results = []
         for reflectance, gaps, indices in batch:
             filled = []
