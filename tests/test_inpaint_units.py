@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from components.olci import BAND_NAMES, open_product
 from components.sample.products import write_sample_product
-from pipelines.inpaint.job import FAILED, InpaintConfig, MatchProducts, Outcome
+from pipelines.inpaint.job import FAILED, InpaintConfig, MatchProducts, Outcome, run
 from pipelines.inpaint.model import ModelInfo, read_model_info
 from pipelines.inpaint.scene import (
     decode_block,
@@ -105,6 +106,18 @@ def test_a_corrupt_model_description_stops_the_cli_before_any_product(product, t
     assert "Traceback" not in err and not out.exists()
 
 
+def test_a_model_lacking_bands_is_refused_before_any_product_is_read(product, tmp_path) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    meta = {"bands": 3, "band_names": ["Oa04", "Oa06", "Oa08"], "stride": 8}
+    (model / "s3inpaint_model.json").write_text(json.dumps(meta))
+    out = tmp_path / "out"
+    lacking = [b for b in BAND_NAMES if b not in meta["band_names"]]
+    with pytest.raises(ValueError, match=re.escape(f"model {model} lacks bands {lacking}: ")):
+        run(InpaintConfig(str(model), (str(product),), str(out)))
+    assert not out.exists()
+
+
 def test_settings_are_checked_against_the_model() -> None:
     model = ModelInfo("m", BAND_NAMES, 16)
     InpaintConfig("m", ("in",), "out", tile=64, halo=8).check(model)
@@ -115,6 +128,9 @@ def test_settings_are_checked_against_the_model() -> None:
     ):
         with pytest.raises(ValueError, match=message):
             InpaintConfig("m", ("in",), "out", **bad).check(model)
+    partial = ModelInfo("m", ("Oa08", "Oa06", "Oa04"), 16)
+    with pytest.raises(ValueError, match=r"model m lacks bands \['Oa01', 'Oa02', 'Oa03', 'Oa05', "):
+        InpaintConfig("m", ("in",), "out", tile=64, halo=8).check(partial)
 
 
 def test_rows_mark_cloudy_water_as_the_gap_and_hide_other_invalid_pixels(product) -> None:

@@ -97,6 +97,11 @@ class InpaintConfig:
 
         if unknown := sorted(set(self.geotiff_bands) - set(BAND_NAMES)):
             raise ValueError(f"geotiff bands {unknown} are not OLCI bands {BAND_NAMES}")
+        # Every band of a product is written and the `filled` flag is one per pixel: a band
+        # the model does not take would keep its cloud values at pixels flagged filled.
+        if lacking := [band for band in BAND_NAMES if band not in model.bands]:
+            raise ValueError(f"model {model.path} lacks bands {lacking}: the job fills every "
+                             f"band {BAND_NAMES}; use a model trained on all of them")  # fmt: skip
 
     def target(self, name: str) -> str:
         return FileSystems.join(self.output, name)
