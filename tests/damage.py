@@ -26,17 +26,27 @@ def infinite_add_offset(p: Path) -> Path:
     return target
 
 
-def float_band_without_fill(p: Path) -> Path:
-    """Oa07 rewritten as float32 reflectance, with no `_FillValue`."""
+def _as_float(p: Path, fill_value: float | bool) -> Path:
+    """Oa07 rewritten as float32 reflectance (`fill_value` False: without `_FillValue`)."""
     target = p / "Oa07_reflectance.nc"
     with netCDF4.Dataset(target, "a") as nc:
         old = nc["Oa07_reflectance"]
         values, units = old[:].filled(np.nan).astype(np.float32), old.units
         nc.renameVariable("Oa07_reflectance", "Oa07_packed")
-        new = nc.createVariable("Oa07_reflectance", "f4", ("rows", "columns"), fill_value=False)
+        new = nc.createVariable(
+            "Oa07_reflectance", "f4", ("rows", "columns"), fill_value=fill_value
+        )
         new.units = units
         new[:] = values
     return target
+
+
+def float_band_without_fill(p: Path) -> Path:
+    return _as_float(p, False)
+
+
+def float_band(p: Path) -> Path:
+    return _as_float(p, np.float32("nan"))
 
 
 def _fill_everywhere(target: Path, variable: str) -> Path:

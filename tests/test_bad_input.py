@@ -14,6 +14,7 @@ from damage import (
     all_fill_band,
     all_fill_latitude,
     corrupt_chunk,
+    float_band,
     float_band_without_fill,
     infinite_add_offset,
     nan_scale_factor,
@@ -26,6 +27,7 @@ from components.olci import (
     NotAProductError,
     ProductError,
     ProductNotFoundError,
+    ProductWriter,
     UnsafeArchiveError,
     WrongProductTypeError,
     check_values,
@@ -148,6 +150,17 @@ def test_a_band_corrupted_mid_stream_names_its_file_and_variable(product, tmp_pa
             ds["Oa06"].load()
     assert info.value.path == str(culprit)
     assert info.value.problem.startswith("variable 'Oa06_reflectance' cannot be read (")
+
+
+def test_a_float_band_reads_but_is_refused_by_the_writer(product, tmp_path) -> None:
+    folder = copy_of(product, tmp_path)
+    culprit = float_band(folder)
+    with open_product(folder) as ds:
+        check_values(ds)
+        with pytest.raises(ProductError, match="'Oa07_reflectance' stores float32; ") as info:
+            ProductWriter(ds, tmp_path / "out" / folder.name)
+    assert info.value.path == str(culprit)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
 def test_zip_slip_is_refused(product: Path, tmp_path: Path) -> None:

@@ -482,6 +482,12 @@ def _copy_source(source: Path, tmp: Path, ds: xr.Dataset) -> dict[str, _Packing]
     for band in BANDS:
         with netCDF4.Dataset(tmp / band.file_name) as nc:
             var = nc.variables[band.variable]
+            if not np.issubdtype(var.dtype, np.integer):
+                raise ProductError(
+                    source / band.file_name,
+                    f"variable {band.variable!r} stores {var.dtype}; bands are written packed as "
+                    "integers (scale_factor, add_offset, _FillValue), as L2 WFR stores them",
+                )
             packing[band.name] = _Packing.of(var, _file_quantity(var, collection))
     return packing
 
