@@ -32,9 +32,9 @@ def scene_refs(path: str, config: IngestConfig) -> list[SceneRef]:
     """The scenes an input file or product holds."""
     if config.kind != "netcdf":
         return [SceneRef(path)]
-    from components.gridded import GriddedConfig, scene_count
+    from components.gridded import scene_count
 
-    count = scene_count(path, GriddedConfig.from_dict(config.gridded))
+    count = scene_count(path, config.gridded)
     return [SceneRef(path, i) for i in range(count)]
 
 
@@ -44,10 +44,9 @@ def open_scene(ref: SceneRef, config: IngestConfig) -> AbstractContextManager[xr
         from components.olci import open_product
 
         return open_product(ref.path, reflectance=config.quantity)
-    from components.gridded import GriddedConfig, open_geotiff
+    from components.gridded import open_geotiff
     from components.gridded import open_scene as open_gridded
 
     if config.kind == "netcdf":
-        gridded = GriddedConfig.from_dict(config.gridded)
-        return nullcontext(open_gridded(ref.path, gridded, ref.index))
+        return nullcontext(open_gridded(ref.path, config.gridded, ref.index))
     return nullcontext(open_geotiff(ref.path, config.bands))
