@@ -261,8 +261,13 @@ def _train(args: argparse.Namespace) -> int:
     from components.evaluator.report import bucket_table, text_table
     from pipelines.local_runner import run_local
     from pipelines.outputs import training_outcome
+    from pipelines.preflight import InputError
 
-    run_local(config, progress=True)
+    try:
+        run_local(config, progress=True)
+    except InputError as error:
+        print(f"s3inpaint train: {args.config}: {error}", file=sys.stderr)
+        return 2
     outcome = training_outcome(config.pipeline_root, config.metadata_path)
     print(f"\n{text_table(outcome.metrics)}\n\ngap RMSE by mask coverage:")
     print(bucket_table(outcome.metrics))

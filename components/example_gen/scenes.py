@@ -38,6 +38,28 @@ def scene_refs(path: str, config: IngestConfig) -> list[SceneRef]:
     return [SceneRef(path, i) for i in range(count)]
 
 
+def scene_size(path: str, config: IngestConfig) -> tuple[int, int]:
+    """(rows, columns) of the scenes an input holds, read from its header alone: an OLCI
+    product's manifest, a NetCDF file's dimensions, a GeoTIFF's raster size."""
+    if config.kind == "olci":
+        from components.olci.errors import CorruptFileError
+        from components.olci.format import MANIFEST
+        from components.olci.manifest import manifest_info
+        from components.olci.storage import read_product_file
+
+        info = manifest_info(read_product_file(path, MANIFEST), f"{path}/{MANIFEST}")
+        if info.rows is None or info.columns is None:
+            raise CorruptFileError(f"{path}/{MANIFEST}", "the manifest states no image size")
+        return info.rows, info.columns
+    if config.kind == "netcdf":
+        with xr.open_dataset(path, decode_times=False) as ds:  # lazy: only the header is read
+            return ds.sizes[config.gridded.y_dim], ds.sizes[config.gridded.x_dim]
+    import rasterio
+
+    with rasterio.open(path) as src:
+        return src.height, src.width
+
+
 def open_scene(ref: SceneRef, config: IngestConfig) -> AbstractContextManager[xr.Dataset]:
     """The scene `ref` points at, as a context manager that releases its files."""
     if config.kind == "olci":

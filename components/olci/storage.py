@@ -124,6 +124,48 @@ def materialise(
     return LocalProduct(folder, source, functools.partial(shutil.rmtree, tmp, True))
 
 
+def read_product_file(path: str, name: str, *, gcs_client: Any = None) -> bytes:
+    """The bytes of file `name` of the product at `path` (a folder or a zip, local or gs://),
+    read without fetching or extracting the rest of the product.
+
+    Raises:
+        ProductNotFoundError: `path` does not exist, or the product has no file `name`.
+        NotAProductError: `path` is a file that is not a zip.
+    """
+    if is_gcs(path):
+        bucket_name, key = split_gcs(path)
+        bucket = (gcs_client or default_gcs_client()).bucket(bucket_name)
+        if not key.endswith(".zip"):
+            blob = bucket.get_blob(f"{key}/{name}")
+            if blob is None:
+                raise ProductNotFoundError(path, f"no {name}")
+            return blob.download_as_bytes()
+        archive = bucket.get_blob(key)
+        if archive is None:
+            raise ProductNotFoundError(path, "no such object")
+        with archive.open("rb") as f:  # ranged reads: the directory, then one member
+            return _zip_member(f, path, name)
+    local = Path(path)
+    if local.is_dir():
+        if not (local / name).is_file():
+            raise ProductNotFoundError(path, f"no {name}")
+        return (local / name).read_bytes()
+    if not local.exists():
+        raise ProductNotFoundError(path, "no such file or folder")
+    if not zipfile.is_zipfile(local):
+        raise NotAProductError(path, "not a .SEN3 folder or a .zip of one")
+    with open(local, "rb") as f:
+        return _zip_member(f, path, name)
+
+
+def _zip_member(f: Any, path: str, name: str) -> bytes:
+    with zipfile.ZipFile(f) as archive:
+        members = [m for m in archive.namelist() if PurePosixPath(m).name == name]
+        if not members:
+            raise ProductNotFoundError(path, f"no {name} in the zip")
+        return archive.read(min(members, key=len))
+
+
 def extract_zip(archive: Path, dest: Path) -> Path:
     """Extract `archive` into `dest` safely and return the product folder inside it.
 
