@@ -11,7 +11,7 @@ import os
 
 from components.example_gen.scenes import scene_size
 from components.example_gen.spans import any_span
-from components.olci.storage import is_gcs, list_products
+from components.olci.storage import is_gcs, list_products, require_credentials
 from pipelines.config import PipelineConfig
 
 
@@ -26,11 +26,13 @@ def check_inputs(config: PipelineConfig) -> None:
     scene headers are read until one scene holds a patch.
 
     Raises:
+        MissingCredentialsError: a path is on gs:// and there are no Google Cloud credentials.
         InputError: `input_base` is not a folder, `input_pattern` matches nothing under it, no
             matched input's header can be read, or `ingest.patch_size` is larger than every
             matched scene.
     """
     base = config.input_base
+    require_credentials(base, config.pipeline_root, config.serving_dir)
     if not is_gcs(base) and not os.path.isdir(base):
         raise InputError(f"input_base {base}: no such folder")
     pattern = os.path.join(base, any_span(config.input_pattern))

@@ -61,3 +61,20 @@ def test_a_missing_key_file_is_named(no_credentials, tmp_path: Path, monkeypatch
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "key.json"))
     with pytest.raises(MissingCredentialsError, match=r"key\.json"):
         storage.default_gcs_client("gs://b/p.SEN3")
+
+
+def test_commands_stop_before_any_work_without_credentials(
+    no_credentials, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "filled"
+    args = ["--model", "gs://b/serving/1", "--input", "gs://b/olci/*.SEN3", "--output", str(out)]
+    assert main(["inpaint", *args]) == 2
+    assert "s3inpaint inpaint: gs://b/olci/*.SEN3: no Google Cloud credentials" in (
+        capsys.readouterr().err
+    )
+    assert not out.exists()
+    config = tmp_path / "train.yaml"
+    config.write_text("pipeline_name: p\npipeline_root: root\ninput_base: gs://b/olci\n")
+    assert main(["train", "--config", str(config)]) == 2
+    assert f"{config}: gs://b/olci: no Google Cloud credentials" in capsys.readouterr().err
+    assert not (tmp_path / "root").exists()

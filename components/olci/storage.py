@@ -85,6 +85,15 @@ def default_gcs_client(url: str = GS_PREFIX) -> Any:
         raise MissingCredentialsError(url, NO_CREDENTIALS.format(why=error)) from None
 
 
+def require_credentials(*paths: str) -> None:
+    """Raise `MissingCredentialsError` now if any of `paths` is on gs:// and there are no
+    credentials: Beam's and TensorFlow's own gs:// file systems would go on anonymously and fail
+    later, on the first private object."""
+    for path in paths:
+        if is_gcs(path):
+            default_gcs_client(path)
+
+
 @functools.lru_cache(maxsize=1)
 def _gcs_client() -> Any:
     from google.cloud import storage
