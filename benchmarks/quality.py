@@ -368,7 +368,7 @@ def train_model(case: Case, workdir: Path, args: argparse.Namespace) -> tuple[st
             patch_size=args.tile,
             stride=args.tile // 2,
             min_valid=args.min_valid,
-            gridded=gridded.to_dict(),
+            gridded=gridded,
         ),
         log_reflectance=case.log10,
         model=ModelConfig(

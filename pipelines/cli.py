@@ -247,6 +247,7 @@ def _sample_data(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from components.olci.errors import MissingCredentialsError
     from pipelines.config import PipelineConfig
 
     overrides = {"train_steps": args.steps} if args.steps else {}
@@ -261,8 +262,13 @@ def _train(args: argparse.Namespace) -> int:
     from components.evaluator.report import bucket_table, text_table
     from pipelines.local_runner import run_local
     from pipelines.outputs import training_outcome
+    from pipelines.preflight import InputError
 
-    run_local(config, progress=True)
+    try:
+        run_local(config, progress=True)
+    except (InputError, MissingCredentialsError) as error:
+        print(f"s3inpaint train: {args.config}: {error}", file=sys.stderr)
+        return 2
     outcome = training_outcome(config.pipeline_root, config.metadata_path)
     print(f"\n{text_table(outcome.metrics)}\n\ngap RMSE by mask coverage:")
     print(bucket_table(outcome.metrics))
@@ -294,6 +300,7 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _inpaint(args: argparse.Namespace) -> int:
+    from components.olci.storage import require_credentials
     from pipelines.inpaint.job import FAILED, InpaintConfig, run
 
     config = InpaintConfig(
@@ -309,6 +316,7 @@ def _inpaint(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
     )
     try:
+        require_credentials(*config.inputs, config.output, config.model)
         summary = run(config, list(args.beam_args))
     except (OSError, ValueError) as error:
         print(f"s3inpaint inpaint: {error}", file=sys.stderr)

@@ -1,29 +1,42 @@
-"""The training pipeline's configuration: one frozen dataclass with documented defaults.
+"""The training pipeline's configuration: one typed tree of frozen sections, validated once.
 
-A configuration file (YAML or JSON) holds the same fields; nested `ingest`, `model` and
-`evaluator` sections take the fields of their own dataclasses, and anything left out keeps its
-default. Relative paths in a file are relative to the file's folder.
+A configuration file (YAML or JSON) holds the same fields; nested `ingest` (with its
+`gridded`), `model` (with its `weights`) and `evaluator` sections take the fields of their own
+sections, and anything left out keeps its default. Every field is checked by pydantic
+(`components.configuration`) when the tree is built, and a problem is reported with the file
+and the field's dotted path. Relative paths in a file are relative to the file's folder.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from pydantic import StrictBool, StrictFloat, StrictInt, StrictStr
+
+from components.configuration import (
+    ConfigError,
+    OpenFraction,
+    Positive,
+    Section,
+    check_range,
+    parse,
+    section,
+)
 from components.evaluator.config import EvaluatorConfig
 from components.example_gen.config import IngestConfig
 from components.example_gen.spans import check_window
+from components.masks.sampler import DEFAULT_COVERAGE
 from model.config import ModelConfig
 
 SERVING_FOLDER, METADATA_FILE = "serving", "metadata.sqlite"
 PATH_FIELDS = ("pipeline_root", "metadata_path", "input_base", "serving_dir")
 
 
-@dataclass(frozen=True)
-class PipelineConfig:
+@section
+class PipelineConfig(Section):
     """Everything `create_pipeline` needs; saved with every run.
 
     Attributes:
@@ -52,25 +65,28 @@ class PipelineConfig:
         beam_args: Beam pipeline options for every Beam-based component.
     """
 
-    pipeline_name: str
-    pipeline_root: str
-    input_base: str
-    metadata_path: str = ""
-    input_pattern: str = "*"
-    span_window: int = 1
+    pipeline_name: StrictStr
+    pipeline_root: StrictStr
+    input_base: StrictStr
+    metadata_path: StrictStr = ""
+    input_pattern: StrictStr = "*"
+    span_window: StrictInt = 1
     ingest: IngestConfig = field(default_factory=IngestConfig)
-    train_buckets: int = 4
-    eval_buckets: int = 1
-    mask_coverage: tuple[float, float] = (0.1, 0.7)
-    mask_kinds: dict[str, float] | None = None
-    mask_seed: int = 0
-    log_reflectance: bool = False
+    train_buckets: Positive = 4
+    eval_buckets: Positive = 1
+    mask_coverage: tuple[OpenFraction, OpenFraction] = DEFAULT_COVERAGE
+    mask_kinds: dict[StrictStr, StrictFloat] | None = None
+    mask_seed: StrictInt = 0
+    log_reflectance: StrictBool = False
     model: ModelConfig | None = field(default_factory=ModelConfig)
-    train_steps: int = 1000
-    warm_start: bool = True
+    train_steps: Positive = 1000
+    warm_start: StrictBool = True
     evaluator: EvaluatorConfig = field(default_factory=EvaluatorConfig)
-    serving_dir: str = ""
-    beam_args: tuple[str, ...] = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
+    serving_dir: StrictStr = ""
+    beam_args: tuple[StrictStr, ...] = (
+        "--direct_running_mode=in_memory",
+        "--direct_num_workers=1",
+    )
 
     def __post_init__(self) -> None:
         root = self.pipeline_root
@@ -79,52 +95,31 @@ class PipelineConfig:
         if not self.serving_dir:
             object.__setattr__(self, "serving_dir", os.path.join(root, SERVING_FOLDER))
         check_window(self.input_pattern, self.span_window)
-        if self.train_steps < 1:
-            raise ValueError(f"train_steps {self.train_steps} must be positive")
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PipelineConfig:
-        """The inverse of `asdict`; unknown keys are an error, missing ones take defaults."""
-        known = {f.name for f in fields(cls)}
-        if unknown := set(data) - known:
-            raise ValueError(f"unknown pipeline config keys {sorted(unknown)}")
-        data = dict(data)
-        if isinstance(data.get("ingest"), dict):
-            data["ingest"] = IngestConfig.from_json(
-                json.dumps({**asdict(IngestConfig()), **data["ingest"]})
-            )
-        if isinstance(data.get("model"), dict):
-            data["model"] = ModelConfig.from_dict(data["model"])
-        if isinstance(data.get("evaluator"), dict):
-            data["evaluator"] = EvaluatorConfig.from_dict(data["evaluator"])
-        for key in ("mask_coverage", "beam_args"):
-            if data.get(key) is not None:
-                data[key] = tuple(data[key])
-        return cls(**data)
+        check_range("mask_coverage", self.mask_coverage)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], **overrides: Any) -> PipelineConfig:
         """Read a YAML or JSON configuration file (relative paths are relative to its folder).
 
         Raises:
-            ValueError: the file is not a mapping, or has unknown or invalid fields (the message
-                names the file).
+            ConfigError: the file is not YAML, not a mapping, or has unknown, missing or invalid
+                fields (the message names the file and each field by its dotted path).
         """
         import yaml
 
         file = Path(path)
         try:
             data = yaml.safe_load(file.read_text())
-            if not isinstance(data, dict):
-                raise ValueError("it is not a mapping of configuration fields")
-            data = {**data, **overrides}
-            for key in PATH_FIELDS:
-                value = data.get(key)
-                if value and "://" not in value and not os.path.isabs(value):
-                    data[key] = str((file.parent / value).resolve())
-            return cls.from_dict(data)
-        except (ValueError, TypeError, yaml.YAMLError) as error:
-            raise ValueError(f"{file}: {error}") from error
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{file}: {error}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{file}: it is not a mapping of configuration fields")
+        data = {**data, **overrides}
+        for key in PATH_FIELDS:
+            value = data.get(key)
+            if isinstance(value, str) and value and "://" not in value and not os.path.isabs(value):
+                data[key] = str((file.parent / value).resolve())
+        try:
+            return parse(cls, data)
+        except ConfigError as error:
+            raise ConfigError(f"{file}: {error}") from None

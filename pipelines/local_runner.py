@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pipelines.config import PipelineConfig
 from pipelines.environment import use_keras_3
+from pipelines.preflight import check_inputs
 
 CONFIG_FOLDER = "configs"
 
@@ -16,7 +17,12 @@ def run_local(config: PipelineConfig, progress: bool = False) -> None:
 
     The configuration goes to `<pipeline_root>/configs/<UTC time>.json`. With `progress`, a line
     is printed (to stderr) as each component starts and finishes.
+
+    Raises:
+        pipelines.preflight.InputError: the inputs cannot give a single patch (checked before
+            anything runs).
     """
+    check_inputs(config)
     use_keras_3()
     from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 

@@ -55,17 +55,19 @@ def _free_port() -> int:
 def gcs() -> Iterator[object]:
     """A google.cloud.storage client talking to a gcp-storage-emulator server on 127.0.0.1."""
     from gcp_storage_emulator.server import create_server
-    from google.auth.credentials import AnonymousCredentials
-    from google.cloud import storage
+
+    from components.olci import storage
 
     port = _free_port()
     server = create_server("127.0.0.1", port, in_memory=True)
     server.start()
     previous = os.environ.get("STORAGE_EMULATOR_HOST")
     os.environ["STORAGE_EMULATOR_HOST"] = f"http://127.0.0.1:{port}"
+    storage._gcs_client.cache_clear()  # the project's own client, now for the emulator
     try:
-        yield storage.Client(project="s3inpaint-test", credentials=AnonymousCredentials())
+        yield storage.default_gcs_client()
     finally:
+        storage._gcs_client.cache_clear()
         server.stop()
         if previous is None:
             os.environ.pop("STORAGE_EMULATOR_HOST", None)

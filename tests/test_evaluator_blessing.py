@@ -80,5 +80,5 @@ def test_config_rejects_bad_values(bad, message):
 def test_config_round_trips_through_json():
     config = EvaluatorConfig(margin=0.02, must_beat=("mean",), max_examples=10)
     assert EvaluatorConfig.from_json(config.to_json()) == config
-    with pytest.raises(ValueError, match="unknown evaluator config keys"):
+    with pytest.raises(ValueError, match="unknown key 'typo'"):
         EvaluatorConfig.from_dict({**json.loads(config.to_json()), "typo": 1})

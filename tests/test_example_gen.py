@@ -116,10 +116,10 @@ def test_patch_example_encoding() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"kind": "hdf"}, "kind 'hdf'"),
+        ({"kind": "hdf"}, "kind: .*got 'hdf'"),
         ({"bands": ("Oa01", "Oa13")}, r"\['Oa13'\] are not OLCI"),
-        ({"patch_size": 1}, "patch_size 1"),
-        ({"min_valid": 1.5}, "min_valid 1.5"),
+        ({"patch_size": 1}, "patch_size: .*got 1"),
+        ({"min_valid": 1.5}, "min_valid: .*got 1.5"),
         ({"harvest_coverage": (0.5, 0.2)}, "harvest_coverage"),
         ({"kind": "netcdf", "bands": ("chl",)}, "needs a gridded configuration"),
     ],

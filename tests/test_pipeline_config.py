@@ -74,3 +74,63 @@ def test_train_command_reports_a_bad_file_without_running(tmp_path, capsys) -> N
     path.write_text("pipeline_name: p\npipeline_root: r\ninput_base: b\nmodel: null\n")
     assert main(["train", "--config", str(path)]) == 2
     assert "nothing to train" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "line, field, expected",
+    [
+        ('train_steps: "abc"', "train_steps", "valid integer, got 'abc' (str)"),
+        ("train_steps: true", "train_steps", "valid integer, got True (bool)"),
+        ("train_steps: 2.7", "train_steps", "valid integer, got 2.7 (float)"),
+        ('ingest: {patch_size: "32"}', "ingest.patch_size", "valid integer, got '32' (str)"),
+        ("pipeline_root: 123", "pipeline_root", "valid string, got 123 (int)"),
+        ("warm_start: 1", "warm_start", "valid boolean, got 1 (int)"),
+        ("model: {weights: {l1_gap: x}}", "model.weights.l1_gap", "valid number, got 'x'"),
+        ("ingest: {bands: [Oa04, 6]}", "ingest.bands[1]", "valid string, got 6 (int)"),
+        ("evaluator: {margin: true}", "evaluator.margin", "valid number, got True (bool)"),
+        ("ingest: {kind: netcdf, gridded: {variables: [chl], y: 1}}", "unknown key",
+         "'ingest.gridded.y'"),
+    ],
+)  # fmt: skip
+def test_wrong_types_are_refused_naming_the_field(
+    tmp_path: Path, line: str, field: str, expected: str
+) -> None:
+    fields = {"pipeline_name": "p", "pipeline_root": "r", "input_base": "b"}
+    key = line.split(":")[0]
+    text = "".join(f"{k}: {v}\n" for k, v in fields.items() if k != key) + line + "\n"
+    path = tmp_path / "train.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError) as caught:
+        PipelineConfig.load(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: {field}"), message
+    assert expected in message, message
+
+
+def test_train_command_refuses_a_wrong_type_without_running(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text("pipeline_name: p\npipeline_root: r\ninput_base: b\ntrain_steps: true\n")
+    assert main(["train", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "train_steps: input should be a valid integer, got True (bool)" in err
+    assert not (tmp_path / "r").exists()  # nothing ran
+
+
+def test_sections_built_in_code_are_checked_too() -> None:
+    with pytest.raises(ValueError, match=r"ModelConfig: width: .*got '8' \(str\)"):
+        ModelConfig(width="8")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"PipelineConfig: train_steps: .*got True"):
+        PipelineConfig(pipeline_name="p", pipeline_root="r", input_base="b", train_steps=True)
+
+
+def test_gridded_section_is_typed_and_round_trips(tmp_path: Path) -> None:
+    from components.gridded import GriddedConfig
+
+    path = tmp_path / "train.yaml"
+    path.write_text(
+        "pipeline_name: p\npipeline_root: r\ninput_base: b\n"
+        "ingest: {kind: netcdf, bands: [chl], gridded: {variables: [chlor_a], time_dim: t}}\n"
+    )
+    config = PipelineConfig.load(path)
+    assert config.ingest.gridded == GriddedConfig(("chlor_a",), time_dim="t")
+    assert PipelineConfig.from_json(config.to_json()) == config

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Annotated, Literal, get_args
 
+from pydantic import Field, StrictFloat, StrictInt, StrictStr
+
+from components.configuration import Positive, Section, section
 from components.masks.buckets import DEFAULT_EDGES
 
 # Summary metrics a rule may name, and whether lower values are better.
@@ -19,11 +20,12 @@ LOWER_IS_BETTER = {
     "gap_psnr": False,
     "psnr": False,
 }
-BASELINE_NAMES = ("biharmonic", "mean")
+Baseline = Literal["biharmonic", "mean"]
+BASELINE_NAMES = get_args(Baseline)
 
 
-@dataclass(frozen=True)
-class EvaluatorConfig:
+@section
+class EvaluatorConfig(Section):
     """How the SsimEvaluator scores models on the fixed evaluation masks and blesses one.
 
     A candidate is blessed when its primary metric beats every baseline in `must_beat` and,
@@ -44,48 +46,19 @@ class EvaluatorConfig:
         coverage_edges: the coverage buckets' inner edges (0.1, 0.3, 0.5, 0.7 -> 0-10 %, ...).
     """
 
-    primary: str = "gap_rmse"
-    margin: float = 0.01
-    ssim_tolerance: float = 0.0
-    baselines: tuple[str, ...] = BASELINE_NAMES
-    must_beat: tuple[str, ...] = ("biharmonic",)
-    split: str = "eval"
-    max_examples: int | None = None
-    batch_size: int = 16
-    panels_per_bucket: int = 2
-    coverage_edges: tuple[float, ...] = tuple(DEFAULT_EDGES)
+    primary: StrictStr = "gap_rmse"
+    margin: Annotated[StrictFloat, Field(ge=0.0)] = 0.01
+    ssim_tolerance: Annotated[StrictFloat, Field(ge=0.0)] = 0.0
+    baselines: tuple[Baseline, ...] = BASELINE_NAMES
+    must_beat: tuple[Baseline, ...] = ("biharmonic",)
+    split: StrictStr = "eval"
+    max_examples: Positive | None = None
+    batch_size: Positive = 16
+    panels_per_bucket: Annotated[StrictInt, Field(ge=0)] = 2
+    coverage_edges: tuple[StrictFloat, ...] = tuple(DEFAULT_EDGES)
 
     def __post_init__(self) -> None:
         if self.primary not in LOWER_IS_BETTER:
             raise ValueError(f"primary {self.primary!r} is not one of {sorted(LOWER_IS_BETTER)}")
-        if self.margin < 0 or self.ssim_tolerance < 0:
-            raise ValueError(
-                f"margin {self.margin} and ssim_tolerance {self.ssim_tolerance} must be >= 0"
-            )
-        if unknown := set(self.baselines) - set(BASELINE_NAMES):
-            raise ValueError(f"baselines {sorted(unknown)} are not among {BASELINE_NAMES}")
         if unscored := set(self.must_beat) - set(self.baselines):
             raise ValueError(f"must_beat {sorted(unscored)} are not in baselines {self.baselines}")
-        if self.max_examples is not None and self.max_examples < 1:
-            raise ValueError(f"max_examples {self.max_examples} must be positive")
-        if self.batch_size < 1 or self.panels_per_bucket < 0:
-            raise ValueError("batch_size must be positive and panels_per_bucket >= 0")
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EvaluatorConfig:
-        """The inverse of `asdict` (unknown keys are an error)."""
-        known = {f.name for f in fields(cls)}
-        if unknown := set(data) - known:
-            raise ValueError(f"unknown evaluator config keys {sorted(unknown)}")
-        data = dict(data)
-        for key in ("baselines", "must_beat", "coverage_edges"):
-            if data.get(key) is not None:
-                data[key] = tuple(data[key])
-        return cls(**data)
-
-    @classmethod
-    def from_json(cls, text: str) -> EvaluatorConfig:
-        return cls.from_dict(json.loads(text))

@@ -32,10 +32,32 @@ def scene_refs(path: str, config: IngestConfig) -> list[SceneRef]:
     """The scenes an input file or product holds."""
     if config.kind != "netcdf":
         return [SceneRef(path)]
-    from components.gridded import GriddedConfig, scene_count
+    from components.gridded import scene_count
 
-    count = scene_count(path, GriddedConfig.from_dict(config.gridded))
+    count = scene_count(path, config.gridded)
     return [SceneRef(path, i) for i in range(count)]
+
+
+def scene_size(path: str, config: IngestConfig) -> tuple[int, int]:
+    """(rows, columns) of the scenes an input holds, read from its header alone: an OLCI
+    product's manifest, a NetCDF file's dimensions, a GeoTIFF's raster size."""
+    if config.kind == "olci":
+        from components.olci.errors import CorruptFileError
+        from components.olci.format import MANIFEST
+        from components.olci.manifest import manifest_info
+        from components.olci.storage import read_product_file
+
+        info = manifest_info(read_product_file(path, MANIFEST), f"{path}/{MANIFEST}")
+        if info.rows is None or info.columns is None:
+            raise CorruptFileError(f"{path}/{MANIFEST}", "the manifest states no image size")
+        return info.rows, info.columns
+    if config.kind == "netcdf":
+        with xr.open_dataset(path, decode_times=False) as ds:  # lazy: only the header is read
+            return ds.sizes[config.gridded.y_dim], ds.sizes[config.gridded.x_dim]
+    import rasterio
+
+    with rasterio.open(path) as src:
+        return src.height, src.width
 
 
 def open_scene(ref: SceneRef, config: IngestConfig) -> AbstractContextManager[xr.Dataset]:
@@ -44,10 +66,9 @@ def open_scene(ref: SceneRef, config: IngestConfig) -> AbstractContextManager[xr
         from components.olci import open_product
 
         return open_product(ref.path, reflectance=config.quantity)
-    from components.gridded import GriddedConfig, open_geotiff
+    from components.gridded import open_geotiff
     from components.gridded import open_scene as open_gridded
 
     if config.kind == "netcdf":
-        gridded = GriddedConfig.from_dict(config.gridded)
-        return nullcontext(open_gridded(ref.path, gridded, ref.index))
+        return nullcontext(open_gridded(ref.path, config.gridded, ref.index))
     return nullcontext(open_geotiff(ref.path, config.bands))

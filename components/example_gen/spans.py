@@ -32,6 +32,14 @@ def has_date_spec(pattern: str) -> bool:
     return all(spec in pattern for spec in DATE_SPECS)
 
 
+def any_span(pattern: str) -> str:
+    """The pattern as a glob matching the inputs of every span and version."""
+    pattern = VERSION_SPEC.sub("*", SPAN_SPEC.sub("*", pattern))
+    for spec in DATE_SPECS:
+        pattern = pattern.replace(spec, "*")
+    return pattern
+
+
 def fill_span(pattern: str, span: int) -> str:
     """The pattern with span `span` in its span spec (zero-padded to `{SPAN:width}`) or in its
     date specs (the day `span` days after 1970-01-01)."""

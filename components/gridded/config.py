@@ -1,23 +1,25 @@
 """`GriddedConfig`: how to read scenes from a gridded time series, described as data.
 
-The config travels as a TFX exec property, so it converts to and from a JSON-able dict; every
-problem is reported naming the key and the offending value.
+The config travels inside `IngestConfig` (a TFX exec property), so it converts to and from a
+JSON-able dict; every problem is reported naming the key and the offending value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
 from typing import Any
 
+from pydantic import StrictStr
+
+from components.configuration import Name, Section, parse, section
 from components.gridded.errors import GriddedConfigError
 
 # Names the scene contract gives a meaning of its own; no band may take them.
 RESERVED_NAMES = frozenset({"valid", "cloud", "latitude", "longitude"})
 
 
-@dataclass(frozen=True)
-class GriddedConfig:
+@section
+class GriddedConfig(Section):
     """Which variables of a gridded file are the bands of a scene, and along which dimensions.
 
     Attributes:
@@ -33,70 +35,38 @@ class GriddedConfig:
             descriptions (or b1..bN).
     """
 
-    variables: tuple[str, ...]
-    time_dim: str | None = "time"
-    y_dim: str = "lat"
-    x_dim: str = "lon"
-    mask_variable: str | None = None
-    band_names: tuple[str, ...] | None = None
+    variables: tuple[StrictStr, ...]
+    time_dim: Name | None = "time"
+    y_dim: Name = "lat"
+    x_dim: Name = "lon"
+    mask_variable: Name | None = None
+    band_names: tuple[StrictStr, ...] | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "variables", _names("variables", self.variables))
+        if not self.variables:
+            raise ValueError("variables must name at least one band, got []")
+        check_band_names("variables", self.variables)
         if self.band_names is not None:
-            object.__setattr__(self, "band_names", _names("band_names", self.band_names))
-        for key in ("y_dim", "x_dim"):
-            _check_name(key, getattr(self, key))
-        for key in ("time_dim", "mask_variable"):
-            if getattr(self, key) is not None:
-                _check_name(key, getattr(self, key))
+            check_band_names("band_names", self.band_names)
         dims = [d for d in (self.time_dim, self.y_dim, self.x_dim) if d is not None]
         if len(set(dims)) != len(dims):
-            raise GriddedConfigError(
+            raise ValueError(
                 f"time_dim, y_dim and x_dim must differ, got {self.time_dim!r}, "
                 f"{self.y_dim!r}, {self.x_dim!r}"
             )
         if self.mask_variable in self.variables:
-            raise GriddedConfigError(
-                f"mask_variable {self.mask_variable!r} is also one of the variables"
-            )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The config as a JSON-able dict (tuples as lists)."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = list(value) if isinstance(value, tuple) else value
-        return out
+            raise ValueError(f"mask_variable {self.mask_variable!r} is also one of the variables")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GriddedConfig:
-        """The config from `to_dict`'s form (lists or tuples); unknown keys are refused."""
+        """The config from `to_dict`'s form (lists or tuples).
+
+        Raises:
+            GriddedConfigError: unknown or missing keys, or bad values, each named.
+        """
         if not isinstance(data, Mapping):
             raise GriddedConfigError(f"expected a mapping, got {type(data).__name__}: {data!r}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise GriddedConfigError(
-                f"unknown key(s) {', '.join(map(repr, unknown))}; known keys: {sorted(known)}"
-            )
-        if "variables" not in data:
-            raise GriddedConfigError("missing key 'variables'")
-        return cls(**dict(data))
-
-
-def _check_name(key: str, value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise GriddedConfigError(f"{key} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _names(key: str, value: object) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise GriddedConfigError(f"{key} must be a list of names, got {value!r}")
-    names = tuple(value)
-    if not names:
-        raise GriddedConfigError(f"{key} must name at least one band, got {value!r}")
-    return check_band_names(key, names, GriddedConfigError)
+        return parse(cls, data, GriddedConfigError)
 
 
 def check_band_names(

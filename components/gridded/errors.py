@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from components.configuration import ConfigError
 from components.olci.errors import (
     InconsistentProductError,
     NotAProductError,
@@ -53,7 +54,7 @@ class BandNamesError(GriddedError):
     """The band names given for a GeoTIFF do not match its bands."""
 
 
-class GriddedConfigError(ValueError):
+class GriddedConfigError(ConfigError):
     """A `GriddedConfig` (or its dict form) is invalid; the message names the key and value."""
 
 

@@ -18,6 +18,7 @@ from components.masks.transforms import adjust_coverage, dihedral
 
 REAL = "real"
 KINDS = (REAL, *SYNTHETIC_KINDS)
+DEFAULT_COVERAGE = (0.1, 0.7)  # the coverage range of training and evaluation masks
 DEFAULT_KINDS = {REAL: 0.5, "fractal": 0.2, "strokes": 0.2, "boxes": 0.1}
 
 
@@ -55,7 +56,7 @@ class MaskSampler:
     """
 
     size: int
-    coverage: tuple[float, float] = (0.1, 0.7)
+    coverage: tuple[float, float] = DEFAULT_COVERAGE
     kinds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_KINDS))
     library: MaskLibrary | None = None
     tolerance: float = 0.03

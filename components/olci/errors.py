@@ -20,6 +20,10 @@ class ProductNotFoundError(ProductError, FileNotFoundError):
     """The product path (local or gs://) does not exist."""
 
 
+class MissingCredentialsError(ProductError, PermissionError):
+    """A gs:// path, and no Google Cloud credentials to read or write it with."""
+
+
 class NotAProductError(ProductError):
     """The path exists but is not an OLCI product folder or zip."""
 

@@ -47,8 +47,17 @@ def read_manifest(folder: Path) -> ManifestInfo:
         CorruptFileError: the manifest is not well-formed XML.
     """
     path = folder / MANIFEST
+    return manifest_info(path.read_bytes(), path)
+
+
+def manifest_info(data: bytes, path: str | Path) -> ManifestInfo:
+    """Metadata from the manifest's bytes, read from `path` (named in errors).
+
+    Raises:
+        CorruptFileError: the manifest is not well-formed XML.
+    """
     try:
-        root = ET.parse(path).getroot()
+        root = ET.fromstring(data)
     except ET.ParseError as err:
         raise CorruptFileError(path, f"manifest is not well-formed XML ({err})") from None
 

@@ -20,7 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from components.olci.errors import NotAProductError, ProductNotFoundError, UnsafeArchiveError
+from components.olci.errors import (
+    MissingCredentialsError,
+    NotAProductError,
+    ProductNotFoundError,
+    UnsafeArchiveError,
+)
 
 GS_PREFIX = "gs://"
 _DOWNLOAD_THREADS = 8
@@ -53,19 +58,49 @@ def split_gcs(url: str) -> tuple[str, str]:
     return bucket, key.rstrip("/")
 
 
-@functools.lru_cache(maxsize=1)
-def default_gcs_client() -> Any:
-    """A google-cloud-storage client from application default credentials, else anonymous.
+NO_CREDENTIALS = (
+    "no Google Cloud credentials: tried the key file named by GOOGLE_APPLICATION_CREDENTIALS, "
+    "gcloud's application-default credentials and the Compute Engine metadata server ({why}); "
+    "run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a "
+    "service-account key file"
+)
 
-    Anonymous access reads public buckets (and a local emulator named by STORAGE_EMULATOR_HOST).
+
+def default_gcs_client(url: str = GS_PREFIX) -> Any:
+    """The google-cloud-storage client every gs:// access of the project goes through.
+
+    It uses Google's application default credentials; with STORAGE_EMULATOR_HOST set (a local
+    storage emulator, as in the tests) it is anonymous, as emulators expect.
+
+    Raises:
+        MissingCredentialsError: no credentials were found (`url`, the path being accessed,
+            heads the message), rather than an anonymous client that fails later with "no
+            such object" on every private bucket.
     """
     import google.auth.exceptions
-    from google.cloud import storage
 
     try:
-        return storage.Client()
-    except (google.auth.exceptions.DefaultCredentialsError, OSError):
+        return _gcs_client()
+    except google.auth.exceptions.DefaultCredentialsError as error:
+        raise MissingCredentialsError(url, NO_CREDENTIALS.format(why=error)) from None
+
+
+def require_credentials(*paths: str) -> None:
+    """Raise `MissingCredentialsError` now if any of `paths` is on gs:// and there are no
+    credentials: Beam's and TensorFlow's own gs:// file systems would go on anonymously and fail
+    later, on the first private object."""
+    for path in paths:
+        if is_gcs(path):
+            default_gcs_client(path)
+
+
+@functools.lru_cache(maxsize=1)
+def _gcs_client() -> Any:
+    from google.cloud import storage
+
+    if os.environ.get("STORAGE_EMULATOR_HOST"):  # read by google-cloud-storage itself, too
         return storage.Client.create_anonymous_client()
+    return storage.Client()
 
 
 def list_products(pattern: str, *, gcs_client: Any = None) -> list[str]:
@@ -78,7 +113,7 @@ def list_products(pattern: str, *, gcs_client: Any = None) -> list[str]:
         return sorted(glob.glob(pattern))
     bucket_name, key_pattern = split_gcs(pattern)
     fixed = key_pattern.split("*")[0].split("?")[0].split("[")[0]
-    client = gcs_client or default_gcs_client()
+    client = gcs_client or default_gcs_client(pattern)
     found = set()
     for blob in client.bucket(bucket_name).list_blobs(prefix=fixed):
         parts = PurePosixPath(blob.name).parts
@@ -107,7 +142,7 @@ def materialise(
     """
     source = str(path)
     if is_gcs(source):
-        return _from_gcs(source, gcs_client or default_gcs_client(), workdir)
+        return _from_gcs(source, gcs_client or default_gcs_client(source), workdir)
     local = Path(source)
     if local.is_dir():
         return LocalProduct(local, source)
@@ -122,6 +157,48 @@ def materialise(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return LocalProduct(folder, source, functools.partial(shutil.rmtree, tmp, True))
+
+
+def read_product_file(path: str, name: str, *, gcs_client: Any = None) -> bytes:
+    """The bytes of file `name` of the product at `path` (a folder or a zip, local or gs://),
+    read without fetching or extracting the rest of the product.
+
+    Raises:
+        ProductNotFoundError: `path` does not exist, or the product has no file `name`.
+        NotAProductError: `path` is a file that is not a zip.
+    """
+    if is_gcs(path):
+        bucket_name, key = split_gcs(path)
+        bucket = (gcs_client or default_gcs_client(path)).bucket(bucket_name)
+        if not key.endswith(".zip"):
+            blob = bucket.get_blob(f"{key}/{name}")
+            if blob is None:
+                raise ProductNotFoundError(path, f"no {name}")
+            return blob.download_as_bytes()
+        archive = bucket.get_blob(key)
+        if archive is None:
+            raise ProductNotFoundError(path, "no such object")
+        with archive.open("rb") as f:  # ranged reads: the directory, then one member
+            return _zip_member(f, path, name)
+    local = Path(path)
+    if local.is_dir():
+        if not (local / name).is_file():
+            raise ProductNotFoundError(path, f"no {name}")
+        return (local / name).read_bytes()
+    if not local.exists():
+        raise ProductNotFoundError(path, "no such file or folder")
+    if not zipfile.is_zipfile(local):
+        raise NotAProductError(path, "not a .SEN3 folder or a .zip of one")
+    with open(local, "rb") as f:
+        return _zip_member(f, path, name)
+
+
+def _zip_member(f: Any, path: str, name: str) -> bytes:
+    with zipfile.ZipFile(f) as archive:
+        members = [m for m in archive.namelist() if PurePosixPath(m).name == name]
+        if not members:
+            raise ProductNotFoundError(path, f"no {name} in the zip")
+        return archive.read(min(members, key=len))
 
 
 def extract_zip(archive: Path, dest: Path) -> Path:
