@@ -8,3 +8,6 @@ ROW = "row"  # int64: patch offset in the scene
 COLUMN = "column"  # int64
 GAP = "gap"  # int64 list, (size, size): 1 where the fixed mask makes a gap (added by MaskGen)
 GAP_COVERAGE = "gap_coverage"  # float: share of the patch that is gap
+# bytes: where the fixed mask came from: the "product|row|column" of another scene's real cloud
+# (the transplant protocol), or "synthetic:<kind>" when no other scene's cloud fits
+GAP_SOURCE = "gap_source"

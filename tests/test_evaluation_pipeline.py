@@ -109,8 +109,15 @@ def test_first_run_is_judged_against_baselines_and_pushed(runs: Runs) -> None:
         sum(metrics["scores"]["mean"][b]["examples"] for b in metrics["buckets"])
         == (overall["examples"])
     )
+    # The deciding masks are real clouds of the other products (six of them, all cloudy).
+    assert metrics["masks"]["transplanted"] == overall["examples"]
+    synthetic = metrics["synthetic_masks"]
+    assert set(synthetic["scores"]) == set(metrics["scores"])
+    assert synthetic["masks"]["synthetic"] == synthetic["scores"]["candidate"]["all"]["examples"]
+    assert synthetic["scores"]["mean"]["all"] != metrics["scores"]["mean"]["all"]
     report = (runs.first_evaluation / "report.html").read_text()
     assert "BLESSED" in report and "biharmonic" in report
+    assert "real clouds of other scenes" in report and "Synthetic masks" in report
     assert list((runs.first_evaluation / "panels").glob("*.png"))
 
     versions = [p for p in runs.serving.iterdir() if p.is_dir()]

@@ -375,18 +375,19 @@ def test_real_shapes_far_from_the_target_are_dilated_to_it() -> None:
 
 def test_fixed_mask_is_deterministic_and_keyed(library: MaskLibrary) -> None:
     sampler = MaskSampler(S, library=library)
-    mask, coverage = sampler.fixed_mask("S3A_X.SEN3|128|256", 0)
-    again, coverage_again = sampler.fixed_mask("S3A_X.SEN3|128|256", 0)
-    np.testing.assert_array_equal(mask, again)
-    assert coverage == coverage_again
+    drawn = sampler.fixed_mask("S3A_X.SEN3|128|256", 0)
+    again = sampler.fixed_mask("S3A_X.SEN3|128|256", 0)
+    mask = drawn.mask
+    np.testing.assert_array_equal(mask, again.mask)
+    assert (drawn.coverage, drawn.kind) == (again.coverage, again.kind)
     others = [
-        sampler.fixed_mask("S3A_X.SEN3|128|384", 0)[0],
-        sampler.fixed_mask("S3A_Y.SEN3|128|256", 0)[0],
-        sampler.fixed_mask("S3A_X.SEN3|128|256", 1)[0],
+        sampler.fixed_mask("S3A_X.SEN3|128|384", 0).mask,
+        sampler.fixed_mask("S3A_Y.SEN3|128|256", 0).mask,
+        sampler.fixed_mask("S3A_X.SEN3|128|256", 1).mask,
     ]
     assert all(not np.array_equal(mask, other) for other in others)
     restored = pickle.loads(pickle.dumps(sampler))
-    np.testing.assert_array_equal(restored.fixed_mask("S3A_X.SEN3|128|256", 0)[0], mask)
+    np.testing.assert_array_equal(restored.fixed_mask("S3A_X.SEN3|128|256", 0).mask, mask)
 
 
 def test_fixed_mask_is_the_same_in_another_process() -> None:
@@ -397,7 +398,7 @@ def test_fixed_mask_is_the_same_in_another_process() -> None:
         "import hashlib, numpy as np\n"
         "from components.masks import MaskSampler\n"
         "for key in ('a|0|0', 'b|0|128'):\n"
-        f"    mask, _ = MaskSampler({S}).fixed_mask(key, 42)\n"
+        f"    mask = MaskSampler({S}).fixed_mask(key, 42).mask\n"
         "    print(hashlib.sha256(np.packbits(mask).tobytes()).hexdigest())\n"
     )
     environment = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(REPOSITORY)}
@@ -409,7 +410,7 @@ def test_fixed_mask_is_the_same_in_another_process() -> None:
         text=True,
         check=True,
     )
-    here = [digest(MaskSampler(S).fixed_mask(key, 42)[0]) for key in ("a|0|0", "b|0|128")]
+    here = [digest(MaskSampler(S).fixed_mask(key, 42).mask) for key in ("a|0|0", "b|0|128")]
     assert result.stdout.split() == here
 
 
@@ -460,3 +461,19 @@ def test_coverage_buckets() -> None:
         coverage_bucket(0.2, edges=(0.3, 0.1))
     with pytest.raises(ValueError, match=r"got \(\)"):
         coverage_bucket_labels(())
+
+
+def test_transplanted_mask_is_another_scenes_cloud_as_it_is(library: MaskLibrary) -> None:
+    other = MaskLibrary(library.shapes[:5], [s.replace("S3A_TEST", "S3B_OTHER") for s in
+                                             library.sources[:5]])  # fmt: skip
+    sampler = MaskSampler(S, coverage=(0.0, 1.0), library=MaskLibrary.merge([library, other]))
+    for key in ("S3A_TEST.SEN3|0|0", "S3A_TEST.SEN3|0|64", "S3A_TEST.SEN3|64|0"):
+        mask, source = sampler.transplanted_mask(key, 3, "S3A_TEST.SEN3")
+        assert source.startswith("S3B_OTHER.SEN3|")
+        assert is_dihedral_of(mask, other.shapes[other.sources.index(source)])  # not refitted
+        again, _ = sampler.transplanted_mask(key, 3, "S3A_TEST.SEN3")
+        np.testing.assert_array_equal(mask, again)
+    assert MaskSampler(S, library=library).transplanted_mask("k", 0, "S3A_TEST.SEN3") is None
+    above = (float(other.coverages.max()) + 1e-3, 1.0)
+    outside = MaskSampler(S, coverage=above, library=MaskLibrary.merge([library, other]))
+    assert outside.transplanted_mask("k", 0, "S3A_TEST.SEN3") is None

@@ -64,13 +64,18 @@ def test_mask_library_and_fixed_masks(olci_run) -> None:
     assert (library / "masks.png").read_bytes()[:4] == b"\x89PNG"
     masked = latest_artifact(root, "MaskGen", "masked_examples")
     evaluation = read_examples(masked / "Split-eval")
-    coverages = []
+    coverages, transplanted = [], 0
     for example in evaluation:
         f = example.features.feature
         gap = np.array(f[features.GAP].int64_list.value)
         assert gap.size == patch * patch
         assert f[features.GAP_COVERAGE].float_list.value[0] == pytest.approx(gap.mean())
         coverages.append(gap.mean())
+        source = f[features.GAP_SOURCE].bytes_list.value[0].decode()
+        if not source.startswith("synthetic:"):  # a real cloud of another product
+            transplanted += 1
+            assert source.split("|")[0] != f[features.PRODUCT].bytes_list.value[0].decode()
+    assert transplanted > 0
     assert min(coverages) >= 0.05 and max(coverages) <= 0.75
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import Field, StrictFloat, StrictInt, StrictStr
+from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from components.configuration import Positive, Section, section
 from components.masks.buckets import DEFAULT_EDGES
@@ -28,6 +28,10 @@ BASELINE_NAMES = get_args(Baseline)
 class EvaluatorConfig(Section):
     """How the SsimEvaluator scores models on the fixed evaluation masks and blesses one.
 
+    The deciding masks are MaskGen's fixed masks: real clouds of other scenes laid over each
+    example's observed pixels (the transplant protocol), synthetic ones only where no other
+    scene's cloud fits.
+
     A candidate is blessed when its primary metric beats every baseline in `must_beat` and,
     when a blessed model exists, beats it by `margin` (relative) while its in-gap SSIM drops by
     no more than `ssim_tolerance`. On a first run (no blessed model) only the baselines count.
@@ -44,6 +48,9 @@ class EvaluatorConfig(Section):
         batch_size: examples per model call.
         panels_per_bucket: examples per coverage bucket drawn in the report.
         coverage_edges: the coverage buckets' inner edges (0.1, 0.3, 0.5, 0.7 -> 0-10 %, ...).
+        synthetic_table: also score every model and baseline under synthetic masks (fractal,
+            strokes, boxes; drawn per example, repeatably) as a second table that does not
+            decide; the deciding masks are MaskGen's (real clouds of other scenes).
     """
 
     primary: StrictStr = "gap_rmse"
@@ -56,6 +63,7 @@ class EvaluatorConfig(Section):
     batch_size: Positive = 16
     panels_per_bucket: Annotated[StrictInt, Field(ge=0)] = 2
     coverage_edges: tuple[StrictFloat, ...] = tuple(DEFAULT_EDGES)
+    synthetic_table: StrictBool = True
 
     def __post_init__(self) -> None:
         if self.primary not in LOWER_IS_BETTER:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from components import features
+
+TRANSPLANTED, SYNTHETIC = "transplanted", "synthetic"
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,9 @@ class EvalBatch:
         gap: (n, size, size) bool, the fixed gap mask.
         coverage: (n,) the masks' coverage (what examples are bucketed by).
         keys: "product|row|column" of each example.
+        sources: where each mask came from (`features.GAP_SOURCE`: another scene's
+            "product|row|column", or "synthetic:<kind>"; "" for examples masked before it
+            was recorded).
     """
 
     truth: np.ndarray
@@ -27,6 +32,7 @@ class EvalBatch:
     gap: np.ndarray
     coverage: np.ndarray
     keys: tuple[str, ...]
+    sources: tuple[str, ...]
 
     @property
     def observed(self) -> np.ndarray:
@@ -52,6 +58,7 @@ def read_batches(
         features.VALID: tf.io.FixedLenFeature([size * size], tf.int64),
         features.GAP: tf.io.FixedLenFeature([size * size], tf.int64),
         features.GAP_COVERAGE: tf.io.FixedLenFeature([], tf.float32),
+        features.GAP_SOURCE: tf.io.FixedLenFeature([], tf.string, default_value=b""),
         features.PRODUCT: tf.io.FixedLenFeature([], tf.string),
         features.ROW: tf.io.FixedLenFeature([], tf.int64),
         features.COLUMN: tf.io.FixedLenFeature([], tf.int64),
@@ -78,7 +85,31 @@ def read_batches(
             gap=batch[features.GAP].numpy().reshape(n, size, size).astype(bool),
             coverage=batch[features.GAP_COVERAGE].numpy(),
             keys=keys,
+            sources=tuple(s.decode() for s in batch[features.GAP_SOURCE].numpy()),
         )
+
+
+def with_masks(batches: Iterable[EvalBatch], sampler, seed: int) -> Iterator[EvalBatch]:
+    """`batches` under other masks: each example's `sampler.fixed_mask(key, seed)`."""
+    for batch in batches:
+        draws = [sampler.fixed_mask(key, seed) for key in batch.keys]
+        yield replace(
+            batch,
+            gap=np.stack([d.mask for d in draws]),
+            coverage=np.array([d.coverage for d in draws], np.float32),
+            sources=tuple(f"{SYNTHETIC}:{d.kind}" for d in draws),
+        )
+
+
+def mask_origins(sources: Iterable[str]) -> dict[str, int]:
+    """How many masks are real clouds transplanted from other scenes, synthetic, or unknown."""
+    counts = {TRANSPLANTED: 0, SYNTHETIC: 0, "unknown": 0}
+    for source in sources:
+        if source.startswith(f"{SYNTHETIC}:"):
+            counts[SYNTHETIC] += 1
+        else:
+            counts[TRANSPLANTED if source else "unknown"] += 1
+    return counts
 
 
 def band_ranges(batches: Iterator[EvalBatch], bands: int) -> np.ndarray:

@@ -15,17 +15,25 @@ from tfx.utils import path_utils
 
 from components.evaluator.blessing import Decision, decide
 from components.evaluator.config import EvaluatorConfig
-from components.evaluator.data import band_ranges, read_batches
+from components.evaluator.data import band_ranges, read_batches, with_masks
 from components.evaluator.report import METRICS_FILE, write_report
 from components.evaluator.scoring import baseline_filler, evaluate, model_filler
 from components.example_gen.config import IngestConfig
 from components.example_gen.executor import INGEST_PROPERTY
+from components.masks.sampler import DEFAULT_KINDS, MaskSampler
+from components.masks.synthetic import SYNTHETIC_KINDS
 
 log = logging.getLogger(__name__)
 
 EXAMPLES, MODEL, BASELINE_MODEL = "examples", "model", "baseline_model"
 EVALUATION, BLESSING, CONFIG = "evaluation", "blessing", "config"
 CANDIDATE, BLESSED = "candidate", "blessed"
+SYNTHETIC_SEED = 0
+
+
+def synthetic_sampler(size: int) -> MaskSampler:
+    """The second table's masks: the training mix's synthetic kinds, at its coverage range."""
+    return MaskSampler(size, kinds={kind: DEFAULT_KINDS[kind] for kind in SYNTHETIC_KINDS})
 
 
 def _model_bands(serving_dir: str) -> int | None:
@@ -113,6 +121,16 @@ class Executor(base_executor.BaseExecutor):
         scores = evaluate(
             batches(), fillers, data_range, config.coverage_edges, config.panels_per_bucket
         )
+        synthetic = None
+        if config.synthetic_table:
+            sampler = synthetic_sampler(ingest.patch_size)
+            synthetic = evaluate(
+                with_masks(batches(), sampler, SYNTHETIC_SEED),
+                fillers,
+                data_range,
+                config.coverage_edges,
+                panels_per_bucket=0,
+            )
         decision = decide(
             scores.summary(CANDIDATE),
             {name: scores.summary(name) for name in config.baselines},
@@ -125,6 +143,7 @@ class Executor(base_executor.BaseExecutor):
 
         metrics = {
             **scores.to_dict(),
+            "synthetic_masks": synthetic.to_dict() if synthetic else None,
             "blessed": decision.blessed,
             "reasons": list(decision.reasons),
             "candidate": model.uri,
@@ -135,7 +154,13 @@ class Executor(base_executor.BaseExecutor):
         with tempfile.TemporaryDirectory() as tmp:
             with open(os.path.join(tmp, METRICS_FILE), "w") as f:
                 json.dump(metrics, f, indent=2)
-            write_report(scores, decision, tuple(ingest.bands), tmp,
-                         title=f"s3inpaint evaluation of {model.uri}")  # fmt: skip
+            write_report(
+                scores,
+                decision,
+                tuple(ingest.bands),
+                tmp,
+                title=f"s3inpaint evaluation of {model.uri}",
+                synthetic=synthetic,
+            )
             _copy_tree(tmp, evaluation.uri)
         _write_blessing(blessing, model, baseline if BLESSED in fillers else None, decision)

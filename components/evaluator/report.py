@@ -57,6 +57,18 @@ def bucket_table(metrics: dict, key: str = "gap_rmse", fmt: str = "{:.3g}") -> s
     return "\n".join([head, *rows])
 
 
+def masks_sentence(masks: dict[str, int]) -> str:
+    """Where the deciding masks came from, in words."""
+    total = sum(masks.values())
+    text = (f"Deciding masks: {masks['transplanted']} of {total} are real clouds of other scenes "
+            "laid over the example's observed pixels (the transplant protocol)")  # fmt: skip
+    if masks["synthetic"]:
+        text += f"; {masks['synthetic']} synthetic, where no other scene's cloud fitted"
+    if masks["unknown"]:
+        text += f"; {masks['unknown']} of unrecorded origin"
+    return text + "."
+
+
 def _rgb_indices(band_names: tuple[str, ...]) -> list[int]:
     if all(b in band_names for b in TRUE_COLOUR):
         return [band_names.index(b) for b in TRUE_COLOUR]
@@ -146,8 +158,10 @@ def write_report(
     band_names: tuple[str, ...],
     out_dir: str | os.PathLike[str],
     title: str,
+    synthetic: Scores | None = None,
 ) -> Path:
-    """Write `report.html` (tables, decision, panels) and `panels/*.png` into `out_dir`."""
+    """Write `report.html` (tables, decision, panels) and `panels/*.png` into `out_dir`;
+    `synthetic`: the scores under synthetic masks, a second table after the deciding ones."""
     out = Path(out_dir)
     (out / PANELS_FOLDER).mkdir(parents=True, exist_ok=True)
     metrics = scores.to_dict()
@@ -160,6 +174,7 @@ def write_report(
         "</ul><p>Reflectance errors are in the products' reflectance units; SSIM uses each "
         "band's range over the evaluation truth. <i>gap</i> metrics cover the masked pixels "
         "whose truth is known; <i>observed</i> metrics the pixels a model was given.</p>",
+        f"<p>{html.escape(masks_sentence(metrics['masks']))}</p>",
         f"<h2>All examples</h2>{_html_table(metrics, OVERALL)}",
         f"<h2>Gap RMSE by band</h2>{_per_band_table(metrics, band_names)}",
     ]
@@ -172,6 +187,15 @@ def write_report(
         if scores.panels.get(bucket):
             png = write_panels(scores.panels[bucket], band_names, out / PANELS_FOLDER / f"{i}.png")
             parts.append(f"<img src='{PANELS_FOLDER}/{png.name}' alt='examples, {bucket}'>")
+    if synthetic is not None:
+        second = synthetic.to_dict()
+        parts += [
+            "<h2>Synthetic masks (a second table; it does not decide)</h2>",
+            "<p>The same examples under synthetic gaps (fractal, strokes, boxes), drawn per "
+            "example. Such gaps are easier than real clouds and may rank models otherwise.</p>",
+            _html_table(second, OVERALL),
+            f"<h3>Gap RMSE by coverage</h3><pre>{html.escape(bucket_table(second))}</pre>",
+        ]
     parts.append("</body></html>")
     path = out / REPORT_FILE
     path.write_text("\n".join(parts))

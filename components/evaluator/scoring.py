@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from components.evaluator.baselines import BASELINES
-from components.evaluator.data import EvalBatch
+from components.evaluator.data import EvalBatch, mask_origins
 from components.evaluator.metrics import Tally, score
 from components.masks.buckets import coverage_bucket, coverage_bucket_labels
 
@@ -70,6 +70,7 @@ class Scores:
     data_range: np.ndarray
     tallies: dict[str, dict[str, Tally]]
     panels: dict[str, list[Panel]]
+    masks: dict[str, int]
 
     def summary(self, name: str, bucket: str = OVERALL) -> dict:
         return self.tallies[name][bucket].summary()
@@ -78,6 +79,7 @@ class Scores:
         """The metrics as JSON-ready data: per scorer, overall and per bucket."""
         return {
             "buckets": list(self.buckets),
+            "masks": dict(self.masks),
             "data_range": [float(v) for v in self.data_range],
             "scores": {
                 name: {bucket: tally.summary() for bucket, tally in by_bucket.items()}
@@ -95,8 +97,8 @@ def evaluate(
 ) -> Scores:
     """Fill every batch with every filler and tally the metrics by the masks' coverage bucket.
 
-    Examples are bucketed by the fixed mask's coverage, so small masks cannot inflate the
-    scores of large ones.
+    Examples are bucketed by their mask's coverage, so small masks cannot inflate the scores of
+    large ones; `Scores.masks` counts where the masks came from.
     """
     labels = coverage_bucket_labels(edges)
     bands = len(data_range)
@@ -104,8 +106,9 @@ def evaluate(
         name: {b: Tally.empty(bands) for b in (*labels, OVERALL)} for name in fillers
     }  # fmt: skip
     panels: dict[str, list[Panel]] = {label: [] for label in labels}
-    seen = 0
+    sources: list[str] = []
     for batch in batches:
+        sources.extend(batch.sources)
         outputs = {name: fill(batch) for name, fill in fillers.items()}
         for i, key in enumerate(batch.keys):
             bucket = coverage_bucket(float(np.clip(batch.coverage[i], 0.0, 1.0)), edges)
@@ -118,8 +121,7 @@ def evaluate(
                     key, float(batch.coverage[i]), batch.truth[i], batch.valid[i], batch.gap[i],
                     {name: filled[i] for name, filled in outputs.items()},
                 ))  # fmt: skip
-        seen += len(batch.keys)
-        log.info("scored %d examples with %s", seen, ", ".join(fillers))
-    if not seen:
+        log.info("scored %d examples with %s", len(sources), ", ".join(fillers))
+    if not sources:
         raise ValueError("no evaluation examples to score")
-    return Scores(tuple(labels), np.asarray(data_range), tallies, panels)
+    return Scores(tuple(labels), np.asarray(data_range), tallies, panels, mask_origins(sources))

@@ -54,13 +54,18 @@ def load_library(library_uri: str):
 
 
 class _AddFixedMask(beam.DoFn):
-    """Adds `gap` and `gap_coverage` to a serialized example, seeded by its identity."""
+    """Adds the fixed mask (`gap`, `gap_coverage`, `gap_source`) to a serialized example, seeded
+    by its identity: a real cloud of another scene laid over it as it is (the transplant
+    protocol), or, when the library holds none, a mask drawn like a training mask."""
 
     def __init__(self, sampler_args: dict, library_bytes: bytes, seed: int) -> None:
         self._sampler_args = sampler_args
         self._library_bytes = library_bytes
         self._seed = seed
-        self._counter = beam.metrics.Metrics.counter(NAMESPACE, "masked_examples")
+        self._counters = {
+            kind: beam.metrics.Metrics.counter(NAMESPACE, f"{kind}_masks")
+            for kind in ("transplanted", "synthetic")
+        }
 
     def setup(self) -> None:
         from components.masks import MaskLibrary, MaskSampler
@@ -74,11 +79,20 @@ class _AddFixedMask(beam.DoFn):
         from components.example_gen.encoding import example_key
 
         example = tf.train.Example.FromString(record)
-        mask, coverage = self._sampler.fixed_mask(example_key(example), self._seed)
         feature = example.features.feature
+        key = example_key(example)
+        product = feature[features.PRODUCT].bytes_list.value[0].decode()
+        transplanted = self._sampler.transplanted_mask(key, self._seed, product)
+        if transplanted is not None:
+            mask, source = transplanted
+            self._counters["transplanted"].inc()
+        else:
+            drawn = self._sampler.fixed_mask(key, self._seed)
+            mask, source = drawn.mask, f"synthetic:{drawn.kind}"
+            self._counters["synthetic"].inc()
         feature[features.GAP].int64_list.value.extend(mask.reshape(-1).astype(np.int64))
-        feature[features.GAP_COVERAGE].float_list.value.append(float(coverage))
-        self._counter.inc()
+        feature[features.GAP_COVERAGE].float_list.value.append(float(mask.mean()))
+        feature[features.GAP_SOURCE].bytes_list.value.append(source.encode())
         yield example.SerializeToString()
 
 

@@ -7,6 +7,7 @@ import math
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import cast
 
 import numpy as np
@@ -98,6 +99,11 @@ class MaskSampler:
     def _library(self) -> MaskLibrary:
         return cast(MaskLibrary, self.library)  # never None after __post_init__
 
+    @cached_property
+    def _source_products(self) -> np.ndarray:
+        """The scene each library shape was cut from."""
+        return np.array([s.split("|")[0] for s in self._library.sources], dtype=np.str_)
+
     @property
     def kind_weights(self) -> dict[str, float]:
         """The probability of each kind that can be drawn, summing to 1."""
@@ -125,10 +131,10 @@ class MaskSampler:
         drawn = self.draw(rng)
         return drawn.mask, drawn.coverage
 
-    def fixed_mask(self, key: str, seed: int) -> tuple[np.ndarray, float]:
+    def fixed_mask(self, key: str, seed: int) -> MaskDraw:
         """The mask of an evaluation example: the same for the same key and seed in any process.
 
-        The mask is drawn as `sample` draws one, from a generator seeded by a SHA-256 of `key`
+        The mask is drawn as `draw` draws one, from a generator seeded by a SHA-256 of `key`
         and `seed` (see `key_rng`), so it is repeatable for the same sampler settings, library
         and numpy version.
 
@@ -136,7 +142,27 @@ class MaskSampler:
             key: what identifies the example, e.g. "product|row|column".
             seed: the evaluation set's seed.
         """
-        return self.sample(key_rng(key, seed))
+        return self.draw(key_rng(key, seed))
+
+    def transplanted_mask(self, key: str, seed: int, product: str) -> tuple[np.ndarray, str] | None:
+        """A real cloud of *another* scene laid as it is over the example `key` of `product`:
+        (mask, the shape's source "product|row|column"), or None when the library holds no shape
+        cut from another scene with a coverage in `coverage`.
+
+        The transplant protocol (DINCAE; Stock et al.): the shape is only flipped and turned, never
+        dilated or eroded, so the gaps scored are the archive's own. Repeatable like `fixed_mask`.
+        """
+        library = self._library
+        low, high = self.coverage
+        coverages = library.coverages
+        eligible = np.flatnonzero(
+            (coverages >= low) & (coverages <= high) & (self._source_products != product)
+        )
+        if not len(eligible):
+            return None
+        rng = key_rng(key, seed)
+        pick = int(eligible[rng.integers(len(eligible))])
+        return dihedral(library.shapes[pick], int(rng.integers(8))), library.sources[pick]
 
     def _real_mask(self, target: float, rng: np.random.Generator) -> np.ndarray:
         """A library shape near `target`, flipped and turned at random, then fitted to it."""
