@@ -505,8 +505,11 @@ def _filled_flag(product: Path) -> np.ndarray:
 
 def _remove_staged(config: InpaintConfig, name: str, blocks: list[tuple[int, str]]) -> None:
     """Delete a product's block files and (locally) its work folder, whatever became of it."""
-    if blocks:
-        FileSystems.delete([path for _, path in blocks])
+    try:
+        if blocks:
+            FileSystems.delete([path for _, path in blocks])
+    except Exception:  # the product's outcome stands; the run's end removes local leftovers
+        log.exception("%s: could not delete its staged blocks", name)
     if not is_gcs(config.output):  # gs:// has no folders; a failed upload leaves no object
         shutil.rmtree(config.work(name), ignore_errors=True)
 
