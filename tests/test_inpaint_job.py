@@ -394,6 +394,11 @@ def test_gcs_in_and_out(models, archive, gcs, upload_folder, tmp_path) -> None:
             assert ds["Oa08"].shape[0] in (64, 70)
     names = {b.name for b in gcs.bucket("inpaint").list_blobs(prefix="out/")}
     assert "out/summary.json" in names and any(n.endswith(".png") for n in names)
+    assert f"out/runs/{summary['run']['id']}/summary.json" in names
+    assert f"out/{LEASE_FILE}" not in names  # released
+    held = pytest.raises(LeaseHeldError, match=r"is in use by .*: run the-first-run")
+    with Lease("gs://inpaint/out", "the-first-run", gcs_client=gcs), held:
+        run(config, ["--no_auth"])
     assert run(config, ["--no_auth"])["counts"]["skipped"] == 3
     for output in ("gs://inpaint/in", "gs://inpaint/in/" + zipped.name, "gs://inpaint"):
         inside = InpaintConfig(str(models["constant"]), ("gs://inpaint/in/*",), output,
