@@ -120,8 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
             "DirectRunner by default, Dataflow with --runner DataflowRunner --project P "
             "--region R --temp_location gs://... and --setup_file ./setup.py or "
             "--sdk_container_image. Unknown options go to Beam. Writes <name>.SEN3 (with "
-            "s3inpaint_fill.nc), <name>.png, optionally <name>.tif, summary.json and "
-            "dead_letter.jsonl under OUTPUT. Re-runs skip complete outputs."
+            "s3inpaint_fill.nc), <name>.png, optionally <name>.tif, and each run's "
+            "runs/<run id>/summary.json and dead_letter.jsonl (the latest also as summary.json "
+            "and dead_letter.jsonl) under OUTPUT. One job at a time per OUTPUT (a lease). "
+            "Re-runs skip complete outputs."
         ),
     )
     inpaint.add_argument("--model", required=True, metavar="DIR", help="pushed model folder")
