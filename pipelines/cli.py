@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pipelines.environment import use_keras_3
 
@@ -50,7 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument(
         "--quicklook",
         metavar="PNG",
-        help="write a true-colour picture with the cloud mask (with several products, a folder)",
+        help=(
+            "write a true-colour picture with the cloud mask: to PNG (.png is added when "
+            "missing), or as <name>.png into PNG when it is a folder or several products are given"
+        ),
     )
     info.add_argument("--json", action="store_true", help="print one JSON object per product")
     info.set_defaults(func=_info)
@@ -116,8 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
             "DirectRunner by default, Dataflow with --runner DataflowRunner --project P "
             "--region R --temp_location gs://... and --setup_file ./setup.py or "
             "--sdk_container_image. Unknown options go to Beam. Writes <name>.SEN3 (with "
-            "s3inpaint_fill.nc), <name>.png, optionally <name>.tif, summary.json and "
-            "dead_letter.jsonl under OUTPUT. Re-runs skip complete outputs."
+            "s3inpaint_fill.nc), <name>.png, optionally <name>.tif, and each run's "
+            "runs/<run id>/summary.json and dead_letter.jsonl (the latest also as summary.json "
+            "and dead_letter.jsonl) under OUTPUT. One job at a time per OUTPUT (a lease). "
+            "Re-runs skip complete outputs."
         ),
     )
     inpaint.add_argument("--model", required=True, metavar="DIR", help="pushed model folder")
@@ -195,8 +201,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from components.olci import ProductError, open_product
     from components.olci.quicklook import write_quicklook
     from components.olci.summary import summarise
@@ -208,10 +212,8 @@ def _info(args: argparse.Namespace) -> int:
             with open_product(product) as ds:
                 summary = summarise(ds)
                 if args.quicklook:
-                    out = Path(args.quicklook)
-                    if several:
-                        out = out / (Path(summary.product_name).stem + ".png")
-                    write_quicklook(ds, out)
+                    target = _quicklook_path(args.quicklook, summary.product_name, several)
+                    out = write_quicklook(ds, target)
         except ProductError as err:
             failures += 1
             print(f"error: {err}", file=sys.stderr)
@@ -225,6 +227,15 @@ def _info(args: argparse.Namespace) -> int:
             if several:
                 print()
     return 1 if failures else 0
+
+
+def _quicklook_path(target: str, product_name: str, several: bool) -> Path:
+    """Where `info --quicklook target` writes a product's picture: `target/<name>.png` for a
+    folder (or several products), else `target` with `.png` added when it has another suffix."""
+    out = Path(target)
+    if several or out.is_dir():
+        return out / (Path(product_name).stem + ".png")
+    return out if out.suffix.lower() == ".png" else out.with_name(out.name + ".png")
 
 
 def _sample_data(args: argparse.Namespace) -> int:
@@ -366,8 +377,6 @@ def _kubeflow_schedule(args: argparse.Namespace) -> int:
         print(f"s3inpaint kubeflow schedule: {error}", file=sys.stderr)
         return 2
     if args.dry_run:
-        from pathlib import Path
-
         Path(args.dry_run).write_text(text)
         print(f"wrote the request to {args.dry_run} (nothing sent)")
         return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -59,6 +60,38 @@ def test_info_json_fractions_match_the_flags(product: Path, capsys) -> None:
         assert summary["gap_fraction"] == pytest.approx(float(gap))
         assert summary["rows"] == 64 and summary["columns"] == 80
         assert summary["start_time"] == ds.attrs["start_time"]
+
+
+def test_info_says_a_product_without_water_has_no_gap(product: Path, tmp_path: Path,
+                                                      capsys) -> None:  # fmt: skip
+    """All flags cleared: no pixel is land, none is water; nothing is a gap (not "100 %")."""
+    import netCDF4
+
+    dry = Path(shutil.copytree(product, tmp_path / product.name))
+    with netCDF4.Dataset(dry / "wqsf.nc", "a") as nc:
+        nc["WQSF"][:] = 0
+    assert main(["info", str(dry)]) == 0
+    out = capsys.readouterr().out
+    assert "water         0.0%" in out
+    assert "gap           none  no water pixels: nothing to fill" in out
+    assert main(["info", "--json", str(dry)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["water_fraction"] == summary["gap_fraction"] == 0.0
+
+
+@pytest.mark.parametrize("target", ["folder", "no_suffix"])
+def test_info_quicklook_reports_the_file_it_wrote(product: Path, tmp_path: Path, capsys,
+                                                  target: str) -> None:  # fmt: skip
+    given = tmp_path / "s003"
+    if target == "folder":
+        given.mkdir()
+        written = given / product.name.replace(".SEN3", ".png")
+    else:
+        written = tmp_path / "s003.png"
+    assert main(["info", str(product), "--quicklook", str(given)]) == 0
+    assert f"quicklook   {written}\n" in capsys.readouterr().out
+    assert written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.rglob("*.png")) == [written.name]
 
 
 def test_info_reports_bad_products_and_goes_on(product: Path, tmp_path: Path, capsys) -> None:

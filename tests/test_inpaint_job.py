@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -25,21 +26,29 @@ from damage import (
 from components.olci import BAND_NAMES, open_product, verify_product
 from components.olci.format import BANDS, FILL_FILE
 from components.sample.products import write_sample_product
+from pipelines.cli import main
 from pipelines.inpaint.job import InpaintConfig, run
+from pipelines.inpaint.lease import LEASE_FILE, Lease, LeaseHeldError
 from pipelines.inpaint.scene import fill_mask
 
 pytestmark = pytest.mark.slow
 CONSTANT = 0.0123  # what the constant model puts in every gap pixel
 SIGMA = 0.002  # the uncertainty the offset model gives every gap pixel
 SMALL = dict(tile=32, halo=4, block_tile_rows=1, batch_size=4)
+MARKER = 0.3  # a reflectance no sample ocean reaches: the failing models fail on it
 
 
 def _save_model(
-    path: Path, constant: float | None, offset: bool = False, sigma: float | None = None
+    path: Path,
+    constant: float | None,
+    offset: bool = False,
+    sigma: float | None = None,
+    on_marker: str | None = None,
 ) -> Path:
     """A SavedModel with the serving contract: identity, `constant` in the gap, or (`offset`)
     each band's mean over the tile's observed pixels plus `constant` in the gap; with `sigma`,
-    that uncertainty in the gap too."""
+    that uncertainty in the gap too. With `on_marker`, a tile holding a reflectance above
+    MARKER makes it fail: "raise" an error, "crop" a prediction smaller than the tiles."""
     import tensorflow as tf
 
     class Model(tf.Module):
@@ -61,6 +70,14 @@ def _save_model(
             outputs = {"filled": tf.where(gap > 0.5, value, reflectance)}
             if sigma is not None:
                 outputs["sigma"] = tf.where(gap > 0.5, tf.fill(tf.shape(reflectance), sigma), 0.0)
+            marked = tf.reduce_any(reflectance > MARKER)
+            if on_marker == "raise":
+                check = tf.debugging.assert_equal(marked, False, message="a marked tile")
+                with tf.control_dependencies([check]):
+                    outputs = {k: tf.identity(v) for k, v in outputs.items()}
+            elif on_marker == "crop":
+                outputs = {k: tf.cond(marked, lambda v=v: v[:, 8:, 8:], lambda v=v: v)
+                           for k, v in outputs.items()}  # fmt: skip
             return outputs
 
     module = Model()
@@ -79,6 +96,8 @@ def models(tmp_path_factory) -> dict[str, Path]:
         "identity": _save_model(root / "identity", None),
         "constant": _save_model(root / "constant", CONSTANT),
         "offset": _save_model(root / "offset", CONSTANT, offset=True, sigma=SIGMA),
+        "raise": _save_model(root / "raise", CONSTANT, on_marker="raise"),
+        "crop": _save_model(root / "crop", CONSTANT, on_marker="crop"),
     }
 
 
@@ -256,16 +275,136 @@ def test_outcomes_dead_letter_and_resume(models, archive, tmp_path) -> None:
     assert reasons["none*"] == "matches nothing"
     dead = [json.loads(line) for line in (out / "dead_letter.jsonl").read_text().splitlines()]
     assert sorted(Path(d["input"]).name for d in dead) == sorted([corrupt, "none*"])
+    assert not (out / ".s3inpaint-work").exists()  # no staged blocks, no empty folders
+    assert not (out / LEASE_FILE).exists()  # released
 
-    # A re-run skips verified outputs; a torn one (a file cut short) is redone.
-    torn = next(out.glob("*.SEN3"))
+    # A re-run skips verified outputs; a torn one (a file cut short) is redone; a complete
+    # product whose quicklook was deleted gets its quicklook again, not a second fill.
+    torn, kept = sorted(out.glob("*.SEN3"))[:2]
     (torn / "Oa01_reflectance.nc").write_bytes(b"torn")
+    quicklook = out / kept.name.replace(".SEN3", ".png")
+    quicklook.unlink()
+    kept_mtime = (kept / "Oa01_reflectance.nc").stat().st_mtime_ns
     again = run(config)
-    states = {Path(o["input"]).name.removesuffix(".zip"): o["state"] for o in again["outcomes"]}
-    assert states[torn.name] == "written"
-    assert sorted(states.values()).count("skipped") == 2
+    outcomes = {Path(o["input"]).name.removesuffix(".zip"): o for o in again["outcomes"]}
+    assert outcomes[torn.name]["state"] == "written"
+    assert [o["state"] for o in outcomes.values()].count("skipped") == 2
+    assert outcomes[kept.name]["state"] == "skipped"
+    assert outcomes[kept.name]["reason"] == f"a complete output exists; made {quicklook.name} again"
+    assert quicklook.is_file() and (kept / "Oa01_reflectance.nc").stat().st_mtime_ns == kept_mtime
     assert all(verify_product(p) == [] for p in out.glob("*.SEN3"))
-    assert not list((out / ".s3inpaint-work").rglob("*.npz"))
+    assert not (out / ".s3inpaint-work").exists()
+
+    # Each run keeps its own record; summary.json beside the products is the latest run's.
+    assert first["run"]["id"] != again["run"]["id"]
+    for summary in (first, again):
+        record = out / "runs" / summary["run"]["id"]
+        assert json.loads((record / "summary.json").read_text()) == summary
+        assert len((record / "dead_letter.jsonl").read_text().splitlines()) == 2
+    assert json.loads((out / "summary.json").read_text()) == again
+    assert first["counts"] == {"written": 3, "skipped": 0, "failed": 2}  # not overwritten
+
+
+def test_a_second_job_on_the_same_output_is_refused(models, archive, tmp_path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    config = InpaintConfig(str(models["constant"]), (f"{archive}/*",), str(out), **SMALL)
+    with Lease(str(out), "the-first-run"):
+        owner = rf"run the-first-run \(host .+, pid {os.getpid()}\) until 20"
+        with pytest.raises(LeaseHeldError, match=f"--output {out} is in use by .*: {owner}"):
+            run(config)
+        assert [p.name for p in out.iterdir()] == [LEASE_FILE]  # nothing read, nothing written
+
+
+@pytest.fixture(scope="module")
+def marked_archive(tmp_path_factory) -> tuple[Path, Path]:
+    """(an archive of three products, the one whose Oa01 holds MARKER and above everywhere)."""
+    base = tmp_path_factory.mktemp("marked")
+    for seed in (51, 52):
+        write_sample_product(base, (64, 64), seed, cloud_fraction=0.4)
+    marked = write_sample_product(base, (64, 64), 53, cloud_fraction=0.4)
+    marked = marked.rename(base / marked.name.replace("_MAR_", "_BAD_"))
+    with netCDF4.Dataset(marked / "Oa01_reflectance.nc", "a") as nc:
+        var = nc.variables["Oa01_reflectance"]
+        var.set_auto_maskandscale(False)
+        raw = var[:]
+        value = round((2 * MARKER - var.add_offset) / var.scale_factor)
+        var[:] = np.where(raw == var._FillValue, raw, value).astype(raw.dtype)
+    return base, marked
+
+
+@pytest.mark.parametrize("failure", ["raise", "crop"])
+def test_a_product_the_model_or_blend_fails_on_is_a_dead_letter_and_others_go_on(
+    models, marked_archive, tmp_path, failure
+) -> None:
+    base, marked = marked_archive
+    out = tmp_path / "out"
+    summary = run(InpaintConfig(str(models[failure]), (f"{base}/*",), str(out), **SMALL))
+    assert summary["counts"] == {"written": 2, "skipped": 0, "failed": 1}
+    (failed,) = [o for o in summary["outcomes"] if o["state"] == "failed"]
+    assert failed["input"] == str(marked)
+    expected = {"raise": r"the model failed on row block \d+: .*a marked tile",
+                "crop": r"blending row block \d+ failed: \w+Error"}[failure]  # fmt: skip
+    assert re.match(expected, failed["reason"]), failed["reason"]
+    dead = [json.loads(line) for line in (out / "dead_letter.jsonl").read_text().splitlines()]
+    assert dead == [{"input": str(marked), "reason": failed["reason"]}]
+    assert sorted(p.name for p in out.glob("*.SEN3")) == sorted(
+        p.name for p in base.glob("*.SEN3") if p != marked
+    )
+    assert all(verify_product(p) == [] for p in out.glob("*.SEN3"))
+    assert not (out / ".s3inpaint-work").exists()  # the failed product's staged blocks too
+
+
+@pytest.fixture
+def read_only_folder(tmp_path) -> Path:
+    """A folder this process cannot write: a read-only tmpfs for root, else a mode-555 folder."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    mount = ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)]
+    if subprocess.run(mount, capture_output=True).returncode:
+        pytest.skip("root without the right to mount: no way to make a read-only folder")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("case", ["file", "under_a_file", "read_only", "full"])
+def test_an_unusable_output_is_refused_before_any_product_is_read(
+    models, tmp_path, case, request
+) -> None:
+    product = write_sample_product(tmp_path / "in", (64, 64), 7, cloud_fraction=0.4)
+    output = tmp_path / "out"
+    if case == "file":
+        output.write_text("not a folder")
+        expected = f"--output {output} is a file, not a folder"
+    elif case == "under_a_file":
+        (tmp_path / "file").write_text("not a folder")
+        output = tmp_path / "file" / "out"
+        expected = f"--output {output} cannot be written: Not a directory"
+    elif case == "read_only":
+        output = request.getfixturevalue("read_only_folder")
+        expected = f"--output {output} cannot be written: (Read-only file system|Permission denied)"
+    else:  # a product larger than the disk's free space (a sparse file: it takes no room)
+        with open(product / "padding.bin", "wb") as f:
+            f.truncate(1 << 43)
+        expected = rf"--output {output} has .* free; the first product needs about 13\.2 TB"
+    config = InpaintConfig(str(models["constant"]), (f"{product.parent}/*",), str(output), **SMALL)
+    with pytest.raises(ValueError, match=expected):
+        run(config)
+    assert not output.is_dir() or list(output.iterdir()) == []  # no summary, no product
+
+
+def test_the_command_line_exits_2_on_an_unusable_output(models, tmp_path, capsys) -> None:
+    product = write_sample_product(tmp_path / "in", (64, 64), 7, cloud_fraction=0.4)
+    (tmp_path / "out").write_text("not a folder")
+    code = main(["inpaint", "--model", str(models["constant"]), "--input", str(product),
+                 "--output", str(tmp_path / "out")])  # fmt: skip
+    assert code == 2
+    assert f"--output {tmp_path / 'out'} is a file, not a folder" in capsys.readouterr().err
 
 
 def test_a_killed_job_leaves_no_torn_output(models, archive, tmp_path) -> None:
@@ -312,6 +451,11 @@ def test_gcs_in_and_out(models, archive, gcs, upload_folder, tmp_path) -> None:
             assert ds["Oa08"].shape[0] in (64, 70)
     names = {b.name for b in gcs.bucket("inpaint").list_blobs(prefix="out/")}
     assert "out/summary.json" in names and any(n.endswith(".png") for n in names)
+    assert f"out/runs/{summary['run']['id']}/summary.json" in names
+    assert f"out/{LEASE_FILE}" not in names  # released
+    held = pytest.raises(LeaseHeldError, match=r"is in use by .*: run the-first-run")
+    with Lease("gs://inpaint/out", "the-first-run", gcs_client=gcs), held:
+        run(config, ["--no_auth"])
     assert run(config, ["--no_auth"])["counts"]["skipped"] == 3
     for output in ("gs://inpaint/in", "gs://inpaint/in/" + zipped.name, "gs://inpaint"):
         inside = InpaintConfig(str(models["constant"]), ("gs://inpaint/in/*",), output,

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import xarray as xr
 
+from components.olci import flags
 from components.olci.format import BAND_NAMES
 
 BLOCK_ROWS = 1024  # flags are counted a block of rows at a time to bound memory
@@ -14,7 +15,11 @@ BLOCK_ROWS = 1024  # flags are counted a block of rows at a time to bound memory
 
 @dataclass(frozen=True)
 class ProductSummary:
-    """Key facts of one product; fractions are shares of all pixels of the scene."""
+    """Key facts of one product; fractions are shares of all pixels of the scene.
+
+    Water is what WQSF flags WATER or INLAND_WATER; the gap is water (not land) without a
+    usable value, so a scene without water has no gap to fill.
+    """
 
     product_name: str
     platform: str
@@ -27,6 +32,7 @@ class ProductSummary:
     columns: int
     bands: tuple[str, ...]
     valid_fraction: float
+    water_fraction: float
     cloud_fraction: float
     land_fraction: float
     gap_fraction: float
@@ -45,8 +51,11 @@ class ProductSummary:
             f"time        {self.start_time} .. {self.stop_time}",
             f"size        {self.rows} rows x {self.columns} columns",
             f"bands       {' '.join(self.bands)} ({len(self.bands)})",
+            f"water       {self.water_fraction:6.1%}  WATER / INLAND_WATER",
             f"valid       {self.valid_fraction:6.1%}  water with usable reflectance",
-            f"gap         {self.gap_fraction:6.1%}  water to fill (cloudy or otherwise invalid)",
+            f"gap         {self.gap_fraction:6.1%}  water to fill (cloudy or otherwise invalid)"
+            if self.water_fraction else
+            "gap           none  no water pixels: nothing to fill",
             f"cloud       {self.cloud_fraction:6.1%}  CLOUD / CLOUD_AMBIGUOUS / CLOUD_MARGIN",
             f"land        {self.land_fraction:6.1%}",
             f"latitude    {lat[0]:.3f} .. {lat[1]:.3f}",
@@ -57,16 +66,21 @@ class ProductSummary:
 def summarise(ds: xr.Dataset) -> ProductSummary:
     """Count the flags of `ds` (as `open_product` returns it) block by block."""
     rows, cols = ds.sizes["y"], ds.sizes["x"]
-    counts = dict.fromkeys(("valid", "cloud", "land", "gap"), 0)
+    counts = dict.fromkeys(("valid", "water", "cloud", "land", "gap"), 0)
+    table = flags.flag_table(ds["wqsf"].attrs, ds.attrs.get("product_name", "wqsf"))
+    water_bits = flags.combined_mask(table, flags.VALID_ANY)
     lat_lo = lon_lo = np.inf
     lat_hi = lon_hi = -np.inf
     for start in range(0, rows, BLOCK_ROWS):
-        block = ds[["valid", "cloud", "land"]].isel(y=slice(start, start + BLOCK_ROWS)).load()
+        window = slice(start, start + BLOCK_ROWS)
+        block = ds[["valid", "cloud", "land", "wqsf"]].isel(y=window).load()
         valid, cloud, land = (block[k].values for k in ("valid", "cloud", "land"))
+        water = flags.any_set(block["wqsf"].values, water_bits) & ~land
         counts["valid"] += int(valid.sum())
+        counts["water"] += int(water.sum())
         counts["cloud"] += int(cloud.sum())
         counts["land"] += int(land.sum())
-        counts["gap"] += int((~valid & ~land).sum())
+        counts["gap"] += int((water & ~valid).sum())
         lat = block["latitude"].values
         lon = block["longitude"].values
         lat_lo, lat_hi = min(lat_lo, np.nanmin(lat)), max(lat_hi, np.nanmax(lat))
@@ -84,6 +98,7 @@ def summarise(ds: xr.Dataset) -> ProductSummary:
         columns=cols,
         bands=tuple(b for b in BAND_NAMES if b in ds),
         valid_fraction=counts["valid"] / total,
+        water_fraction=counts["water"] / total,
         cloud_fraction=counts["cloud"] / total,
         land_fraction=counts["land"] / total,
         gap_fraction=counts["gap"] / total,

@@ -8,8 +8,11 @@
 A scene is handled one row block at a time (`block_tile_rows` rows of tiles), so memory follows
 the block, not the scene, and only tiles that hold a gap reach the model: cost grows with the
 cloudy-water area. Every input ends in one outcome: written, skipped (a verified complete output
-exists) or failed with its reason; `summary.json` lists them all and `dead_letter.jsonl` the
-failures.
+exists) or failed with its reason, also when the model, the blend or the writer fails on it;
+`runs/<run id>/summary.json` lists them all and `runs/<run id>/dead_letter.jsonl` the failures,
+and `summary.json` / `dead_letter.jsonl` beside the products are copies of the latest run's.
+Before any product is read the output is checked (a folder, writable, room for a product) and
+leased (`pipelines/inpaint/lease.py`): one job at a time writes there.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import glob
 import json
 import logging
 import os
+import re
+import shutil
 import sys
 import tempfile
 import time
@@ -43,6 +48,7 @@ from components.inpaint.tiling import (
 from components.olci.errors import ProductError
 from components.olci.format import MANIFEST, quantity_factor
 from components.olci.storage import is_gcs
+from pipelines.inpaint.lease import Lease, new_run_id
 from pipelines.inpaint.model import BlockModelHandler, ModelInfo
 from pipelines.inpaint.scene import decode_block, encode_block, output_name, read_rows, tile_input
 
@@ -51,7 +57,8 @@ log = logging.getLogger(__name__)
 NAMESPACE = "s3inpaint"
 WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
 SUMMARY_FILE, DEAD_LETTER_FILE, WORK_FOLDER = "summary.json", "dead_letter.jsonl", ".s3inpaint-work"
-TILES, OUTCOMES = "tiles", "outcomes"
+RUNS_FOLDER = "runs"  # runs/<run id>/summary.json and dead_letter.jsonl: every run's record
+TILES, OUTCOMES, FAILURES = "tiles", "outcomes", "failures"
 STALE_SECONDS = 6 * 3600  # a writer's temporary folder untouched this long was left by a kill
 
 
@@ -246,9 +253,13 @@ class PlanProduct(beam.DoFn):
             client = _gcs_client(target)
             problems = output_problems(target, client)
             if problems == [] and not config.overwrite:
+                reason = "a complete output exists"
+                if missing := [e for e in asked_extras(config, name)
+                               if not FileSystems.exists(config.target(e))]:  # fmt: skip
+                    self._remake_extras(first, target, missing)
+                    reason += f"; made {', '.join(missing)} again"
                 _counter(SKIPPED).inc()
-                yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(
-                    first, SKIPPED, "a complete output exists", target))  # fmt: skip
+                yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(first, SKIPPED, reason, target))
                 return
             if problems:
                 log.warning("%s: redoing a torn output (%s)", target, problems[0])
@@ -259,6 +270,21 @@ class PlanProduct(beam.DoFn):
             _counter(FAILED).inc()
             yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(
                 first, FAILED, f"{type(error).__name__}: {error}", target))  # fmt: skip
+
+    def _remake_extras(self, path: str, target: str, names: list[str]) -> None:
+        """Write the missing quicklook or GeoTIFF of a complete output, without the model."""
+        from components.olci import open_product
+        from components.olci.storage import materialise
+
+        with tempfile.TemporaryDirectory(prefix="s3inpaint-") as tmp:
+            product = materialise(target, gcs_client=_gcs_client(target), workdir=tmp)
+            try:
+                with open_product(path, gcs_client=_gcs_client(path)) as before:
+                    for extra in write_extras(self._config, before, product.folder, Path(tmp),
+                                              names):  # fmt: skip
+                        _copy_out(extra, self._config.target(extra.name))
+            finally:
+                product.cleanup()
 
     def _plan(self, path: str, name: str, started: float) -> Iterator[Any]:
         from components.olci import check_values, open_product
@@ -322,6 +348,31 @@ class BlendBlock(beam.DoFn):
         yield (name, (b, path))
 
 
+def _error(trace: list[str]) -> str:
+    """The error a formatted traceback ends with, on one line: "InvalidArgumentError: ...".
+
+    TensorFlow puts the stack of the failing op inside its message; those lines are dropped.
+    """
+    lines = trace[-1].splitlines() if trace else ["unknown error"]
+    kept = [line.strip() for line in lines if line.strip() and not line.startswith("  File ")]
+    return re.sub(r"^[\w.]+\.(\w+:)", r"\1", " ".join(kept))
+
+
+def failed_inference(failure: tuple[list, tuple]) -> Iterator[tuple[str, str]]:
+    """RunInference's dead letter (a batch of keyed blocks, the error) -> (name, reason) each."""
+    batch, (_, _, trace) = failure
+    log.error("the model failed on %s:\n%s", [key for key, _ in batch], "".join(trace))
+    for (name, _, _, b), _ in batch:
+        yield name, f"the model failed on row block {b}: {_error(trace)}"
+
+
+def failed_blend(failure: tuple[tuple, tuple]) -> tuple[str, str]:
+    """BlendBlock's dead letter (a keyed prediction, the error) -> (name, reason)."""
+    ((name, _, _, b), _), (_, _, trace) = failure
+    log.error("blending row block %d of %s failed:\n%s", b, name, "".join(trace))
+    return name, f"blending row block {b} failed: {_error(trace)}"
+
+
 class WriteProduct(beam.DoFn):
     """Write a product from its blocks' filled pixels; the quicklook and GeoTIFF beside it."""
 
@@ -331,21 +382,33 @@ class WriteProduct(beam.DoFn):
 
     def process(self, element) -> Iterator[Outcome]:
         name, grouped = element
-        for job in grouped["job"]:
-            target = self._config.target(name)
-            try:
-                filled = self._write(job, sorted(grouped["blocks"]))
-            except Exception as error:
-                if not isinstance(error, ProductError):  # a bad input's reason says it all
-                    log.exception("%s: failed", job.input)
-                _counter(FAILED).inc()
-                yield Outcome(job.input, FAILED, f"{type(error).__name__}: {error}", target,
-                              tiles=job.tiles)  # fmt: skip
-                continue
-            _counter(WRITTEN).inc()
-            _counter("filled_pixels").inc(filled)
-            seconds = time.time() - job.started
-            yield Outcome(job.input, WRITTEN, "", target, filled, job.tiles, round(seconds, 2))
+        blocks, failures = sorted(grouped["blocks"]), sorted(grouped[FAILURES])
+        try:
+            for job in grouped["job"]:  # none when planning failed after some blocks went out
+                yield self._outcome(job, blocks, failures)
+        finally:
+            _remove_staged(self._config, name, blocks)
+
+    def _outcome(self, job: ProductJob, blocks: list, failures: list[str]) -> Outcome:
+        target = self._config.target(job.name)
+        if failures:
+            _counter(FAILED).inc()
+            reason = failures[0]
+            if len(failures) > 1:
+                reason += f" (and {len(failures) - 1} more row blocks)"
+            return Outcome(job.input, FAILED, reason, target, tiles=job.tiles)
+        try:
+            filled = self._write(job, blocks)
+        except Exception as error:
+            if not isinstance(error, ProductError):  # a bad input's reason says it all
+                log.exception("%s: failed", job.input)
+            _counter(FAILED).inc()
+            return Outcome(job.input, FAILED, f"{type(error).__name__}: {error}", target,
+                           tiles=job.tiles)  # fmt: skip
+        _counter(WRITTEN).inc()
+        _counter("filled_pixels").inc(filled)
+        seconds = time.time() - job.started
+        return Outcome(job.input, WRITTEN, "", target, filled, job.tiles, round(seconds, 2))
 
     def _write(self, job: ProductJob, blocks: list[tuple[int, str]]) -> int:
         from components.olci import ProductWriter, open_product, remove_stale_temporaries
@@ -378,13 +441,12 @@ class WriteProduct(beam.DoFn):
                         rows, mask, values = merger.pop(group.final.stop)
                         filled += self._write_rows(ds, writer, rows, mask, values)
                     writer.commit()
-                extras = self._extras(ds, local_target, Path(tmp))
+                extras = write_extras(config, ds, local_target, Path(tmp),
+                                      asked_extras(config, job.name))  # fmt: skip
             if is_gcs(target):
                 publish(local_target, target, _gcs_client(target))
             for extra in extras:
                 _copy_out(extra, FileSystems.join(config.output, extra.name))
-        if blocks:
-            FileSystems.delete([path for _, path in blocks])
         return filled
 
     def _write_rows(self, ds, writer, rows: range, mask: np.ndarray, values: np.ndarray) -> int:
@@ -410,26 +472,34 @@ class WriteProduct(beam.DoFn):
         writer.write_rows(span, bands, mask, sigmas)
         return int(mask.sum())
 
-    def _extras(self, before, product: Path, tmp: Path) -> list[Path]:
-        from components.olci import open_product
 
-        config, stem = self._config, product.name.removesuffix(".SEN3")
-        extras = []
-        if not (config.quicklook or config.geotiff_bands):
-            return extras
-        with open_product(product) as after:
-            filled = _filled_flag(product)
-            if config.quicklook:
-                from components.olci.fill_quicklook import write_fill_quicklook
+def asked_extras(config: InpaintConfig, name: str) -> list[str]:
+    """The files beside product `name` that the run asks for: its quicklook, its GeoTIFF."""
+    stem = name.removesuffix(".SEN3")
+    return [f"{stem}.png"] * config.quicklook + [f"{stem}.tif"] * bool(config.geotiff_bands)
 
-                extras.append(write_fill_quicklook(before, after, filled, tmp / f"{stem}.png",
-                                                   title=stem))  # fmt: skip
-            if config.geotiff_bands:
-                from components.olci.geotiff import write_geotiff
 
-                extras.append(write_geotiff(after, tmp / f"{stem}.tif", config.geotiff_bands,
-                                            filled=filled))  # fmt: skip
-        return extras
+def write_extras(config: InpaintConfig, before, product: Path, tmp: Path,
+                 names: list[str]) -> list[Path]:  # fmt: skip
+    """Write the `names` of `asked_extras` for the filled `product` (local) into `tmp`."""
+    from components.olci import open_product
+
+    if not names:
+        return []
+    stem, extras = product.name.removesuffix(".SEN3"), []
+    with open_product(product) as after:
+        filled = _filled_flag(product)
+        if f"{stem}.png" in names:
+            from components.olci.fill_quicklook import write_fill_quicklook
+
+            extras.append(write_fill_quicklook(before, after, filled, tmp / f"{stem}.png",
+                                               title=stem))  # fmt: skip
+        if f"{stem}.tif" in names:
+            from components.olci.geotiff import write_geotiff
+
+            extras.append(write_geotiff(after, tmp / f"{stem}.tif", config.geotiff_bands,
+                                        filled=filled))  # fmt: skip
+    return extras
 
 
 def _filled_flag(product: Path) -> np.ndarray:
@@ -439,6 +509,17 @@ def _filled_flag(product: Path) -> np.ndarray:
 
     with netCDF4.Dataset(product / FILL_FILE) as nc:
         return np.asarray(nc.variables["filled"][:], bool)
+
+
+def _remove_staged(config: InpaintConfig, name: str, blocks: list[tuple[int, str]]) -> None:
+    """Delete a product's block files and (locally) its work folder, whatever became of it."""
+    try:
+        if blocks:
+            FileSystems.delete([path for _, path in blocks])
+    except Exception:  # the product's outcome stands; the run's end removes local leftovers
+        log.exception("%s: could not delete its staged blocks", name)
+    if not is_gcs(config.output):  # gs:// has no folders; a failed upload leaves no object
+        shutil.rmtree(config.work(name), ignore_errors=True)
 
 
 def _copy_out(local: Path, target: str) -> None:
@@ -476,13 +557,20 @@ def build(pipeline: beam.Pipeline, config: InpaintConfig, model: ModelInfo) -> b
         >> beam.ParDo(PlanProduct(config, model)).with_outputs(TILES, OUTCOMES, main="jobs")
     )
     handler = KeyedModelHandler(BlockModelHandler(model.path, config.batch_size))
-    blocks = (
-        planned[TILES]
-        | "Infer" >> RunInference(handler)
-        | "Blend" >> beam.ParDo(BlendBlock(config, model.channels))
+    # A block the model or the blend fails on fails its product, with the error as the reason.
+    inferred, not_inferred = (
+        planned[TILES] | "Infer" >> RunInference(handler).with_exception_handling()
     )
+    blocks, not_blended = (
+        inferred
+        | "Blend" >> beam.ParDo(BlendBlock(config, model.channels)).with_exception_handling()
+    )
+    failures = (
+        not_inferred.failed_inferences | "ModelFailures" >> beam.FlatMap(failed_inference),
+        not_blended | "BlendFailures" >> beam.Map(failed_blend),
+    ) | "Failures" >> beam.Flatten()
     written = (
-        {"job": planned.jobs, "blocks": blocks}
+        {"job": planned.jobs, "blocks": blocks, FAILURES: failures}
         | "JoinBlocks" >> beam.CoGroupByKey()
         | "Write" >> beam.ParDo(WriteProduct(config, model))
     )
@@ -494,31 +582,47 @@ def build(pipeline: beam.Pipeline, config: InpaintConfig, model: ModelInfo) -> b
 
 
 class WriteSummary(beam.DoFn):
-    """`summary.json` (every outcome, counts by state) and `dead_letter.jsonl` (failures)."""
+    """The run's record, `runs/<run id>/summary.json` (its settings, every outcome, counts by
+    state) and `runs/<run id>/dead_letter.jsonl` (its failures), and copies of both beside the
+    products as the latest run's."""
 
-    def __init__(self, output: str) -> None:
-        self._output = output
+    def __init__(self, config: InpaintConfig, run_id: str) -> None:
+        self._config = config
+        self._run_id = run_id
 
     def process(self, outcomes: list[Outcome]) -> Iterator[dict]:
         outcomes = sorted(outcomes, key=lambda o: o.input)
         counts = {
             state: sum(o.state == state for o in outcomes) for state in (WRITTEN, SKIPPED, FAILED)
         }
-        summary = {"counts": counts, "outcomes": [asdict(o) for o in outcomes]}
-        with FileSystems.create(FileSystems.join(self._output, SUMMARY_FILE)) as f:
-            f.write(json.dumps(summary, indent=2).encode())
-        with FileSystems.create(FileSystems.join(self._output, DEAD_LETTER_FILE)) as f:
-            for o in outcomes:
-                if o.state == FAILED:
-                    f.write((json.dumps({"input": o.input, "reason": o.reason}) + "\n").encode())
+        summary = {
+            "run": {"id": self._run_id, "config": asdict(self._config)},
+            "counts": counts,
+            "outcomes": [asdict(o) for o in outcomes],
+        }
+        dead = "".join(json.dumps({"input": o.input, "reason": o.reason}) + "\n"
+                       for o in outcomes if o.state == FAILED)  # fmt: skip
+        output = self._config.output
+        for folder in (FileSystems.join(output, RUNS_FOLDER, self._run_id), output):
+            with FileSystems.create(FileSystems.join(folder, SUMMARY_FILE)) as f:
+                f.write(json.dumps(summary, indent=2).encode())
+            with FileSystems.create(FileSystems.join(folder, DEAD_LETTER_FILE)) as f:
+                f.write(dead.encode())
         yield summary
 
 
 def run(config: InpaintConfig, beam_args: list[str] | None = None) -> dict:
-    """Run the job (DirectRunner unless `beam_args` say otherwise) and return its summary."""
+    """Run the job (DirectRunner unless `beam_args` say otherwise) and return its summary.
+
+    Raises:
+        ValueError: bad settings, an output that overlaps an input, is not a usable folder or
+            has too little room (see `check_output`), or is leased by another job
+            (`LeaseHeldError`), all before any product is read.
+    """
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from pipelines.inpaint.model import check_saved_model, read_model_info
+    from pipelines.inpaint.outputs import check_output, product_bytes
 
     options = PipelineOptions(beam_args or [])
     FileSystems.set_options(options)  # gs:// access outside the pipeline uses the same options
@@ -526,12 +630,34 @@ def run(config: InpaintConfig, beam_args: list[str] | None = None) -> dict:
     config.check(model)
     check_saved_model(config.model)
     check_output_apart(config)
-    with beam.Pipeline(options=options) as pipeline:
-        outcomes = build(pipeline, config, model)
-        _ = (
-            outcomes
-            | "AllOutcomes" >> beam.combiners.ToList()
-            | "Summary" >> beam.ParDo(WriteSummary(config.output))
-        )
-    with FileSystems.open(FileSystems.join(config.output, SUMMARY_FILE)) as f:
+    first = _first_product(config)
+    size = product_bytes(first, _gcs_client(first)) if first else 0
+    check_output(config.output, size, _gcs_client(config.output))
+    run_id = new_run_id()
+    with Lease(config.output, run_id, gcs_client=_gcs_client(config.output)):
+        try:
+            with beam.Pipeline(options=options) as pipeline:
+                outcomes = build(pipeline, config, model)
+                _ = (
+                    outcomes
+                    | "AllOutcomes" >> beam.combiners.ToList()
+                    | "Summary" >> beam.ParDo(WriteSummary(config, run_id))
+                )
+        finally:
+            if not is_gcs(config.output):  # what killed runs left; no other job writes here
+                shutil.rmtree(FileSystems.join(config.output, WORK_FOLDER), ignore_errors=True)
+    record = FileSystems.join(config.output, RUNS_FOLDER, run_id, SUMMARY_FILE)
+    with FileSystems.open(record) as f:
         return json.loads(f.read())
+
+
+def _first_product(config: InpaintConfig) -> str | None:
+    """The first product the inputs match (None when they match none)."""
+    for pattern in config.inputs:
+        try:
+            found, _ = match_products(pattern)
+        except Exception:  # reported as the glob's failed outcome by the job itself
+            continue
+        if found:
+            return found[0]
+    return None

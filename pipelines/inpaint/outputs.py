@@ -4,19 +4,27 @@ A product is complete when its manifest exists and every file it lists has the l
 MD5 (on gs://, the objects' own MD5, so nothing is downloaded). Local products are committed by
 a rename (ProductWriter); on gs:// the files are uploaded create-only (generation precondition
 0) with the manifest last, so a product without a manifest is torn and is redone.
+
+Before a job reads any product, `check_output` makes sure the output can take its products.
 """
 
 from __future__ import annotations
 
 import base64
 import shutil
+import tempfile
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 from typing import Any
 
 from components.olci.format import MANIFEST
 from components.olci.manifest import manifest_entries, verify_product
 from components.olci.storage import is_gcs, split_gcs
+
+# Room a product's output takes, as a multiple of its input's size: the product itself, its
+# fill description (with σ), the quicklook and GeoTIFF, the blocks staged while it is filled.
+OUTPUT_SIZE_FACTOR = 1.5
 
 
 def _blobs(target: str, client: Any) -> dict[str, Any]:
@@ -73,3 +81,67 @@ def publish(folder: Path, target: str, gcs_client: Any) -> None:
     for path in files:
         name = f"{key.rstrip('/')}/{path.relative_to(folder).as_posix()}"
         bucket.blob(name).upload_from_filename(str(path), if_generation_match=0)
+
+
+def product_bytes(path: str, gcs_client: Any = None) -> int:
+    """A product's size: the sum of its files' sizes (of a local zip, its members' unpacked)."""
+    if is_gcs(path):
+        bucket_name, key = split_gcs(path)
+        bucket = gcs_client.bucket(bucket_name)
+        sizes = [b.size for b in bucket.list_blobs(prefix=key + "/")]
+        if sizes:
+            return sum(sizes)
+        blob = bucket.get_blob(key)
+        return blob.size if blob is not None else 0
+    local = Path(path)
+    if local.is_dir():
+        return sum(f.stat().st_size for f in local.rglob("*") if f.is_file())
+    if zipfile.is_zipfile(local):
+        with zipfile.ZipFile(local) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    return local.stat().st_size
+
+
+def _size(n: float) -> str:
+    units = ("B", "kB", "MB", "GB", "TB", "PB")
+    step = 0
+    while n >= 1000 and step < len(units) - 1:
+        n, step = n / 1000, step + 1
+    return f"{n:.1f} {units[step]}"
+
+
+def check_output(output: str, first_product_bytes: int, gcs_client: Any = None) -> None:
+    """Make sure `output` can take the job's products before any is read: a folder (created when
+    missing) that this process can write, with room for the first product (estimated as
+    OUTPUT_SIZE_FACTOR times its input's size) where it is written (a gs:// output's products
+    are written in the local temporary folder first, then uploaded).
+
+    Raises:
+        ValueError: naming the output and what is wrong with it.
+    """
+    needed = int(first_product_bytes * OUTPUT_SIZE_FACTOR)
+    if is_gcs(output):
+        bucket_name, _ = split_gcs(output)
+        if gcs_client.lookup_bucket(bucket_name) is None:
+            raise ValueError(f"--output {output}: the bucket {bucket_name} does not exist")
+        _check_room(tempfile.gettempdir(), needed, f"--output {output}: the local temporary "
+                                                   f"folder {tempfile.gettempdir()}")  # fmt: skip
+        return
+    folder = Path(output)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--output {output} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder, prefix=".s3inpaint-probe-"):
+            pass
+    except OSError as error:
+        raise ValueError(f"--output {output} cannot be written: {error.strerror} "
+                         f"({error.filename or output})") from None  # fmt: skip
+    _check_room(folder, needed, f"--output {output}")
+
+
+def _check_room(folder: str | Path, needed: int, what: str) -> None:
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise ValueError(f"{what} has {_size(free)} free; the first product needs about "
+                         f"{_size(needed)} ({OUTPUT_SIZE_FACTOR} x its input's size)")  # fmt: skip
