@@ -105,6 +105,14 @@ def test_first_run_is_judged_against_baselines_and_pushed(runs: Runs) -> None:
     overall = metrics["scores"]["candidate"]["all"]
     assert overall["examples"] > 0 and overall["gap_rmse"] > 0
     assert overall["observed_rmse"] == 0.0  # observed pixels pass through the model unchanged
+    # The model's sigma is scored for calibration, overall and by bucket; a baseline has none.
+    assert 0.0 <= overall["within_1_sigma"] <= overall["within_2_sigma"] <= 1.0
+    assert overall["z_std"] > 0
+    assert metrics["scores"]["mean"]["all"]["within_1_sigma"] is None
+    filled_buckets = [
+        b for b in metrics["buckets"] if metrics["scores"]["candidate"][b]["examples"]
+    ]
+    assert all(metrics["scores"]["candidate"][b]["z_std"] for b in filled_buckets)
     assert (
         sum(metrics["scores"]["mean"][b]["examples"] for b in metrics["buckets"])
         == (overall["examples"])

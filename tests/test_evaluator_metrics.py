@@ -10,7 +10,7 @@ import pytest
 from skimage.metrics import structural_similarity
 
 from components.evaluator.baselines import BASELINES, biharmonic_fill, mean_fill
-from components.evaluator.metrics import Tally, gap_ssim, score, ssim, ssim_map
+from components.evaluator.metrics import Tally, calibration, gap_ssim, score, ssim, ssim_map
 
 
 def random_pair(rng: np.random.Generator, shape=(32, 40, 3)) -> tuple[np.ndarray, np.ndarray]:
@@ -205,6 +205,30 @@ def test_tallies_pool_like_the_concatenated_pixels(rng):
     assert summary["per_band"]["gap_mae"] == pytest.approx(np.abs(errors).mean(axis=0))
     mean_ssim = (a.summary()["ssim"] + b.summary()["ssim"]) / 2
     assert summary["ssim"] == pytest.approx(mean_ssim)
+
+
+def test_calibration_of_a_field_with_known_noise_pools_by_bucket(rng):
+    """Errors drawn with the sigma a fill claims are calibrated (68 %, 95 %, z std 1); a fill
+    claiming half its real spread is not; tallies pool like the concatenated z."""
+    shape = (64, 64, 2)
+    truth = rng.normal(size=shape)
+    sigma = rng.uniform(0.5, 2.0, shape)
+    pred = truth + rng.normal(size=shape) * sigma
+    gaps = blob(shape[:2], 0.3), blob(shape[:2], 0.6)
+    valid = np.ones(shape[:2], bool)
+    tallies = [score(truth, pred, valid, gap, np.ones(2), sigma) for gap in gaps]
+    pooled = tallies[0].add(tallies[1]).summary()
+    assert pooled["within_1_sigma"] == pytest.approx(0.683, abs=0.03)
+    assert pooled["within_2_sigma"] == pytest.approx(0.954, abs=0.02)
+    assert pooled["z_std"] == pytest.approx(1.0, abs=0.05)
+    z = np.concatenate([((pred - truth) / sigma)[gap] for gap in gaps])
+    expected = calibration(z)
+    assert {name: pooled[name] for name in expected} == pytest.approx(expected)
+    overconfident = score(truth, pred, valid, gaps[1], np.ones(2), sigma / 2).summary()
+    assert overconfident["within_1_sigma"] < 0.45 and overconfident["z_std"] > 1.8
+    without = score(truth, pred, valid, gaps[1], np.ones(2)).summary()
+    assert without["within_1_sigma"] is None and without["z_std"] is None
+    json.dumps(without, allow_nan=False)
 
 
 def test_gap_ssim_counts_only_examples_with_a_gap(rng):

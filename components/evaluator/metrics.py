@@ -178,6 +178,52 @@ class ErrorSums:
         }
 
 
+@dataclass(frozen=True)
+class ZSums:
+    """Sums over z = error / sigma (per pixel and band) that pool exactly: the calibration of a
+    predicted uncertainty.
+
+    Attributes:
+        values: how many z were summed.
+        within_1: how many have |z| <= 1.
+        within_2: how many have |z| <= 2.
+        total: sum of z.
+        squared: sum of z ** 2.
+    """
+
+    values: int = 0
+    within_1: int = 0
+    within_2: int = 0
+    total: float = 0.0
+    squared: float = 0.0
+
+    @classmethod
+    def of(cls, z: np.ndarray) -> ZSums:
+        z = np.asarray(z, np.float64).ravel()
+        return cls(len(z), int(np.sum(np.abs(z) <= 1.0)), int(np.sum(np.abs(z) <= 2.0)),
+                   float(z.sum()), float(np.sum(z**2)))  # fmt: skip
+
+    def add(self, other: ZSums) -> ZSums:
+        return ZSums(
+            self.values + other.values,
+            self.within_1 + other.within_1,
+            self.within_2 + other.within_2,
+            self.total + other.total,
+            self.squared + other.squared,
+        )
+
+    def summary(self) -> dict[str, float | None]:
+        """The shares of |z| within 1 and 2 (ideal for Gaussian errors: 0.683, 0.954) and the
+        standard deviation of z (ideal 1); None without z."""
+        mean = _ratio(self.total, self.values)
+        mean_square = _ratio(self.squared, self.values)
+        return {
+            "within_1_sigma": _ratio(self.within_1, self.values),
+            "within_2_sigma": _ratio(self.within_2, self.values),
+            "z_std": None if mean is None else _root(max(mean_square - mean**2, 0.0)),
+        }
+
+
 @dataclass(frozen=True, eq=False)
 class Tally:
     """Sums over scored examples from which every metric follows; add tallies to pool them.
@@ -192,6 +238,8 @@ class Tally:
         ssim_examples: how many examples `ssim_sum` holds (those with a valid pixel).
         gap_ssim_sum: sum of each example's SSIM averaged over its gap pixels.
         gap_ssim_examples: how many examples `gap_ssim_sum` holds (those with gap pixels).
+        z: the calibration sums over gap pixels of a fill that predicts its uncertainty (empty
+            for one that does not).
     """
 
     examples: int
@@ -203,6 +251,7 @@ class Tally:
     ssim_examples: int
     gap_ssim_sum: float
     gap_ssim_examples: int
+    z: ZSums = ZSums()
 
     @classmethod
     def empty(cls, bands: int) -> Tally:
@@ -227,6 +276,7 @@ class Tally:
             self.ssim_examples + other.ssim_examples,
             self.gap_ssim_sum + other.gap_ssim_sum,
             self.gap_ssim_examples + other.gap_ssim_examples,
+            self.z.add(other.z),
         )
 
     def summary(self) -> dict:
@@ -236,6 +286,7 @@ class Tally:
         pixel and band (and per band under "per_band"); bias is pred - truth. PSNRs pool the
         squared error of data scaled by each band's range, over all valid pixels ("psnr") or
         gap pixels ("gap_psnr"); a perfect fill (MSE 0) has an infinite PSNR, reported None.
+        The calibration of the fill's uncertainty (`ZSums.summary`) is None without one.
         """
         gap, observed = self.gap.pooled(), self.observed.pooled()
         gap_bands, observed_bands = self.gap.per_band(), self.observed.per_band()
@@ -250,6 +301,7 @@ class Tally:
             **{f"gap_{name}": value for name, value in gap.items()},
             **{f"observed_{name}": value for name, value in observed.items()},
             "spectral_angle_deg": _ratio(self.angle_sum, self.angle_pixels),
+            **self.z.summary(),
             "per_band": {
                 **{f"gap_{name}": values for name, values in gap_bands.items()},
                 **{f"observed_{name}": values for name, values in observed_bands.items()},
@@ -263,6 +315,7 @@ def score(
     valid: np.ndarray,
     gap: np.ndarray,
     data_range: np.ndarray,
+    sigma: np.ndarray | None = None,
 ) -> Tally:
     """The tally of one example; pixels that are not `valid` are never scored.
 
@@ -277,6 +330,7 @@ def score(
         valid: (H, W) pixels with a trustworthy truth.
         gap: (H, W) pixels that were hidden from the fill.
         data_range: (B,) each band's value range, for SSIM and PSNR.
+        sigma: (H, W, B) the fill's predicted standard deviation of its error, if it has one.
     """
     truth, pred, data_range = _check_images(truth, pred, data_range)
     valid = _check_mask(valid, truth.shape, "valid")
@@ -301,20 +355,11 @@ def score(
         ssim_examples=ssim_examples,
         gap_ssim_sum=gap_ssim_sum,
         gap_ssim_examples=gap_ssim_examples,
+        z=ZSums() if sigma is None else ZSums.of(error[in_gap] / sigma[in_gap]),
     )
 
 
 def calibration(z: np.ndarray) -> dict[str, float]:
-    """How well predicted uncertainties match errors, from z = error / sigma per pixel and band.
-
-    Returns the shares of |z| within 1 and 2 (ideal for Gaussian errors: 0.683, 0.954) and the
-    standard deviation of z (ideal 1); NaN for no z.
-    """
-    z = np.asarray(z, np.float64).ravel()
-    if not z.size:
-        return dict.fromkeys(("within_1_sigma", "within_2_sigma", "z_std"), float("nan"))
-    return {
-        "within_1_sigma": float(np.mean(np.abs(z) <= 1.0)),
-        "within_2_sigma": float(np.mean(np.abs(z) <= 2.0)),
-        "z_std": float(np.std(z)),
-    }
+    """`ZSums.summary` of the z = error / sigma given (per pixel and band); NaN for no z."""
+    return {name: np.nan if value is None else value
+            for name, value in ZSums.of(z).summary().items()}  # fmt: skip

@@ -23,6 +23,9 @@ COLUMNS = (  # (summary key, heading, format)
     ("gap_psnr", "gap PSNR dB", "{:.1f}"),
     ("spectral_angle_deg", "angle °", "{:.2f}"),
     ("observed_rmse", "observed RMSE", "{:.2g}"),
+    ("within_1_sigma", "gap within 1σ", "{:.0%}"),
+    ("within_2_sigma", "gap within 2σ", "{:.0%}"),
+    ("z_std", "z std", "{:.2f}"),
 )
 ERROR_CMAP = "magma"
 
@@ -175,6 +178,9 @@ def write_report(
         "band's range over the evaluation truth. <i>gap</i> metrics cover the masked pixels "
         "whose truth is known; <i>observed</i> metrics the pixels a model was given.</p>",
         f"<p>{html.escape(masks_sentence(metrics['masks']))}</p>",
+        "<p>Calibration, for a model that predicts its uncertainty: the share of gap errors "
+        "within 1σ and 2σ of its predicted σ (ideal 68 % and 95 %) and the standard deviation "
+        "of error / σ (ideal 1).</p>",
         f"<h2>All examples</h2>{_html_table(metrics, OVERALL)}",
         f"<h2>Gap RMSE by band</h2>{_per_band_table(metrics, band_names)}",
     ]

@@ -15,25 +15,34 @@ from components.masks.buckets import coverage_bucket, coverage_bucket_labels
 
 log = logging.getLogger(__name__)
 
-# Fills a batch: (n, size, size, bands) reflectance, observed pixels as given.
-Filler = Callable[[EvalBatch], np.ndarray]
+# Fills a batch: (n, size, size, bands) reflectance, observed pixels as given, and the fill's
+# predicted standard deviation of its error (same shape) when it has one, else None.
+Filler = Callable[[EvalBatch], tuple[np.ndarray, np.ndarray | None]]
 OVERALL = "all"
 
 
 def model_filler(serving_dir: str) -> Filler:
-    """A Filler around an exported model's serving signature (raw reflectance in and out)."""
+    """A Filler around an exported model's serving signature (raw reflectance in and out; its
+    sigma when the model has an uncertainty head)."""
     import tensorflow as tf
 
-    from model.export import INPUT_GAP, INPUT_REFLECTANCE, OUTPUT_FILLED, load_serving
+    from model.export import (
+        INPUT_GAP,
+        INPUT_REFLECTANCE,
+        OUTPUT_FILLED,
+        OUTPUT_SIGMA,
+        load_serving,
+    )
 
     serve = load_serving(serving_dir)
 
-    def fill(batch: EvalBatch) -> np.ndarray:
+    def fill(batch: EvalBatch) -> tuple[np.ndarray, np.ndarray | None]:
         outputs = serve(**{
             INPUT_REFLECTANCE: tf.constant(batch.observed),
             INPUT_GAP: tf.constant(batch.gap[..., np.newaxis].astype(np.float32)),
         })  # fmt: skip
-        return outputs[OUTPUT_FILLED].numpy()
+        sigma = outputs.get(OUTPUT_SIGMA)
+        return outputs[OUTPUT_FILLED].numpy(), None if sigma is None else sigma.numpy()
 
     return fill
 
@@ -42,10 +51,10 @@ def baseline_filler(name: str) -> Filler:
     """A Filler around a classical fill of `components.evaluator.baselines`, tile by tile."""
     fill_tile = BASELINES[name]
 
-    def fill(batch: EvalBatch) -> np.ndarray:
+    def fill(batch: EvalBatch) -> tuple[np.ndarray, None]:
         known = batch.valid & ~batch.gap
         observed = batch.observed
-        return np.stack([fill_tile(observed[i], known[i]) for i in range(len(known))])
+        return np.stack([fill_tile(observed[i], known[i]) for i in range(len(known))]), None
 
     return fill
 
@@ -112,14 +121,15 @@ def evaluate(
         outputs = {name: fill(batch) for name, fill in fillers.items()}
         for i, key in enumerate(batch.keys):
             bucket = coverage_bucket(float(np.clip(batch.coverage[i], 0.0, 1.0)), edges)
-            for name, filled in outputs.items():
-                tally = score(batch.truth[i], filled[i], batch.valid[i], batch.gap[i], data_range)
+            for name, (filled, sigma) in outputs.items():
+                tally = score(batch.truth[i], filled[i], batch.valid[i], batch.gap[i], data_range,
+                              None if sigma is None else sigma[i])  # fmt: skip
                 tallies[name][bucket] = tallies[name][bucket].add(tally)
                 tallies[name][OVERALL] = tallies[name][OVERALL].add(tally)
             if len(panels[bucket]) < panels_per_bucket:
                 panels[bucket].append(Panel(
                     key, float(batch.coverage[i]), batch.truth[i], batch.valid[i], batch.gap[i],
-                    {name: filled[i] for name, filled in outputs.items()},
+                    {name: filled[i] for name, (filled, _) in outputs.items()},
                 ))  # fmt: skip
         log.info("scored %d examples with %s", len(sources), ", ".join(fillers))
     if not sources:
