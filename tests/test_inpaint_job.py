@@ -126,7 +126,7 @@ def test_constant_model_fills_cloudy_water_only(models, archive, tmp_path) -> No
 
     out = tmp_path / "out"
     config = InpaintConfig(str(models["constant"]), (f"{archive}/*",), str(out),
-                           geotiff_bands=("Oa08", "Oa06"), **SMALL)  # fmt: skip
+                           geotiff_bands=("Oa08", "Oa06"), quicklook=True, **SMALL)  # fmt: skip
     summary = run(config)
     written = [o for o in summary["outcomes"] if o["state"] == "written"]
     assert len(written) == 3
@@ -245,7 +245,7 @@ def test_gcs_in_and_out(models, archive, gcs, upload_folder, tmp_path) -> None:
     zipped = next(archive.glob("*.zip"))
     gcs.bucket("inpaint").blob(f"in/{zipped.name}").upload_from_filename(str(zipped))
     config = InpaintConfig(str(models["constant"]), ("gs://inpaint/in/*",), "gs://inpaint/out",
-                           **SMALL)  # fmt: skip
+                           quicklook=True, **SMALL)  # fmt: skip
     summary = run(config, ["--no_auth"])
     assert summary["counts"] == {"written": 3, "skipped": 0, "failed": 0}
     for outcome in summary["outcomes"]:
@@ -262,3 +262,17 @@ def test_gcs_in_and_out(models, archive, gcs, upload_folder, tmp_path) -> None:
         with pytest.raises(ValueError, match="refusing to write outputs where inputs are read"):
             run(inside, ["--no_auth"])
     assert gcs.bucket("inpaint").blob(f"in/{zipped.name}").exists()
+
+
+def test_multi_processing_workers(models, archive, tmp_path) -> None:
+    """Two worker processes, as on Dataflow: every DoFn, the model handler and the outcomes are
+    pickled into them, and each product still ends in exactly one outcome."""
+    out = tmp_path / "out"
+    config = InpaintConfig(str(models["constant"]), (f"{archive}/*",), str(out), **SMALL)
+    beam_args = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+    summary = run(config, beam_args)
+    assert summary["counts"] == {"written": 3, "skipped": 0, "failed": 1}
+    for outcome in summary["outcomes"]:
+        if outcome["state"] == "written":
+            assert verify_product(Path(outcome["output"])) == []
+            assert outcome["filled_pixels"] > 0
