@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -264,15 +265,38 @@ def test_gcs_in_and_out(models, archive, gcs, upload_folder, tmp_path) -> None:
     assert gcs.bucket("inpaint").blob(f"in/{zipped.name}").exists()
 
 
-def test_multi_processing_workers(models, archive, tmp_path) -> None:
+def test_multi_processing_workers_through_the_command(models, archive, tmp_path) -> None:
     """Two worker processes, as on Dataflow: every DoFn, the model handler and the outcomes are
-    pickled into them, and each product still ends in exactly one outcome."""
+    pickled into them; each input ends in one outcome and one progress line, without the
+    start-up noise of TensorFlow, CUDA and Beam's workers."""
     out = tmp_path / "out"
-    config = InpaintConfig(str(models["constant"]), (f"{archive}/*",), str(out), **SMALL)
-    beam_args = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
-    summary = run(config, beam_args)
+    command = [
+        sys.executable, "-m", "pipelines.cli", "inpaint", "--model", str(models["constant"]),
+        "--input", f"{archive}/*", "--output", str(out), "--tile", "32", "--halo", "4",
+        "--block-tile-rows", "1", "--direct_running_mode=multi_processing",
+        "--direct_num_workers=2",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1, result.stderr[-3000:]  # the corrupt product
+    summary = json.loads((out / "summary.json").read_text())
     assert summary["counts"] == {"written": 3, "skipped": 0, "failed": 1}
     for outcome in summary["outcomes"]:
         if outcome["state"] == "written":
             assert verify_product(Path(outcome["output"])) == []
             assert outcome["filled_pixels"] > 0
+    lines = re.findall(r"^\[\d+:\d\d:\d\d\] (\w+) +(\S+): ", result.stderr, re.MULTILINE)
+    assert sorted(lines) == sorted((o["state"], o["input"]) for o in summary["outcomes"])
+    assert not re.search(r"cuda|tensorflow/|FutureWarning|semi_persistent", result.stderr, re.I)
+    assert re.search(r"s of them in the model \(\d+%\)", result.stdout)
+
+
+def test_verbose_shows_the_libraries_log(models, archive, tmp_path) -> None:
+    product = next(p for p in archive.glob("*.SEN3") if "_LN1_" not in p.name)
+    command = [
+        sys.executable, "-m", "pipelines.cli", "inpaint", "--model", str(models["identity"]),
+        "--input", str(product), "--output", str(tmp_path / "out"), "--tile", "32",
+        "--halo", "4", "--verbose",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.search(r"tensorflow/|FutureWarning", result.stderr)
