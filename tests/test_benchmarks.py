@@ -15,12 +15,13 @@ pytestmark = pytest.mark.slow  # each starts interpreters that import TensorFlow
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def _bench(script: str, *args: str, output: Path) -> dict:
-    """Run benchmarks/`script` with `args` writing under `output`; the JSON it saved."""
+def _bench(script: str, *args: str, output: Path, figures: str = "") -> dict:
+    """Run benchmarks/`script` with `args` writing under `output`; the JSON it saved there
+    (`figures`, by default named after the script)."""
     command = [sys.executable, str(BENCHMARKS / script), *args, "--output", str(output)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads((output / script.replace(".py", ".json")).read_text())
+    return json.loads((output / (figures or script.replace(".py", ".json"))).read_text())
 
 
 def test_read_product_small(tmp_path: Path) -> None:
@@ -46,7 +47,7 @@ def test_train_step_small(tmp_path: Path) -> None:
 
 def test_inpaint_scene_small(tmp_path: Path) -> None:
     figures = _bench("inpaint_scene.py", "--size", "128", "128", "--width", "4", "--tile", "64",
-                     "--halo", "8", output=tmp_path)  # fmt: skip
+                     "--halo", "8", output=tmp_path, figures="inpaint.json")  # fmt: skip
     assert figures["filled_pixels"] > 0 and figures["tiles"]["fill"] > 0
     # Time in the model is measured inside the job: some, and less than the job's wall.
     assert 0 < figures["model_seconds"] < figures["job_seconds"] < figures["process_seconds"]
