@@ -1,10 +1,11 @@
 """Benchmark `open_product` against plain netCDF4 and h5py reads of the same 16 bands.
 
-Run as `python benchmarks/read_product.py [--size H W] [--repeat N]`. The sample product is
-written once under `benchmarks/output/` and reused. Every measurement runs in a fresh
-subprocess, so its peak RSS (VmHWM, reset after the imports) is its own and its timing
-excludes imports; the best of `--repeat` runs counts. Linux only (it reads /proc/self). The
-figures are printed as a table and saved to `benchmarks/output/read_product.json`.
+Run as `python benchmarks/read_product.py [--size H W] [--repeat N] [--output DIR]`. The sample
+product is written once under the output folder (default `benchmarks/output/`) and reused. Every
+measurement runs in a fresh subprocess, so its peak RSS (VmHWM, reset after the imports) is its
+own and its timing excludes imports; the best of `--repeat` runs counts. Linux only (it reads
+/proc/self). The figures are printed as a table and saved to `read_product.json` in the output
+folder. A small `--size` (tests use 64 64) checks that the benchmark still runs.
 
 Goals: reading all bands with s3inpaint takes at most 1.3x the time of the faster raw read, and
 its peak memory (above the post-import baseline) is at most 1.5x the decoded float32 size.
@@ -191,9 +192,9 @@ def measure(read: str, folder: Path, repeat: int) -> Run:
 # --- the product and the report ------------------------------------------------------------------
 
 
-def sample_product(shape: tuple[int, int]) -> Path:
-    """The cached sample product of `shape` (seed 0), written on first use."""
-    cache = OUTPUT / f"product_{shape[0]}x{shape[1]}"
+def sample_product(shape: tuple[int, int], output: Path) -> Path:
+    """The cached sample product of `shape` (seed 0) under `output`, written on first use."""
+    cache = output / f"product_{shape[0]}x{shape[1]}"
     found = sorted(cache.glob("*.SEN3"))
     if found:
         return found[0]
@@ -251,9 +252,9 @@ def print_table(product: Path, summary: dict[str, object]) -> None:
           f"(goal <= {MEMORY_GOAL}x) {verdict[summary['memory_pass']]}")  # fmt: skip
 
 
-def benchmark(shape: tuple[int, int], repeat: int) -> dict[str, object]:
+def benchmark(shape: tuple[int, int], repeat: int, output: Path) -> dict[str, object]:
     """Measure every read on the sample product of `shape`, print and save the summary."""
-    product = sample_product(shape)
+    product = sample_product(shape, output)
     warm_page_cache(product)
     runs = {}
     for read in READS:
@@ -262,8 +263,8 @@ def benchmark(shape: tuple[int, int], repeat: int) -> dict[str, object]:
     check_agreement(runs)
     summary = summarise(shape, runs)
     print_table(product, summary)
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    (OUTPUT / "read_product.json").write_text(json.dumps(summary, indent=2) + "\n")
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "read_product.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
 
@@ -272,6 +273,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", nargs=2, type=int, default=FULL_SIZE, metavar=("H", "W"),
                         help="scene rows and columns (default: a full OLCI FR scene)")  # fmt: skip
     parser.add_argument("--repeat", type=int, default=3, help="runs per read; the best counts")
+    parser.add_argument("--output", type=Path, default=OUTPUT, metavar="DIR",
+                        help="sample product, read_product.json (default %(default)s)")  # fmt: skip
     parser.add_argument("--child", nargs=2, metavar=("READ", "PRODUCT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -280,7 +283,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.repeat < 1:
         parser.error(f"--repeat must be at least 1, not {args.repeat}")
-    benchmark(tuple(args.size), args.repeat)
+    benchmark(tuple(args.size), args.repeat, args.output)
 
 
 if __name__ == "__main__":

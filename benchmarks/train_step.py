@@ -1,6 +1,7 @@
 """Benchmark one training step of each model kind: images/s, FLOPs per tile and achieved GFLOP/s.
 
-Run as `python benchmarks/train_step.py [--batch B] [--size S] [--steps N] [--warmup W]`.
+Run as `python benchmarks/train_step.py [--batch B] [--size S] [--steps N] [--warmup W]
+[--kinds K ...] [--output DIR]`.
 `cmunet` is the GAN with the defaults of `ModelConfig` (one discriminator update with the hinge
 loss, the R1 penalty and spectral regularisation, then one generator update); `unet` is the
 baseline (L1 only). Both use the default widths (generator 32, discriminator 16), 16 bands and
@@ -8,8 +9,9 @@ Adam with the config's settings, as `model.trainer` builds them. The step is
 `tf.function(InpaintingGAN.train_step)` (no XLA, as in the trainer) on one synthetic batch held
 on the device, so the input pipeline is not measured. `--warmup` steps run first (the first one
 traces the function), then `--steps` steps are timed one by one, each waiting for its result;
-the median counts. The figures are printed as a table and saved to
-`benchmarks/output/train_step.json`.
+the median counts. The figures are printed as a table and saved to `train_step.json` in the
+output folder (default `benchmarks/output/`). A small run (tests use `--batch 1 --size 32
+--steps 1 --warmup 1`) checks that the benchmark still runs.
 
 FLOPs: the forward FLOPs of the generator and the discriminator per SxS tile are counted by
 `tf.compat.v1.profiler` on each network's frozen concrete function (batch 1, inference). The
@@ -250,7 +252,9 @@ def print_table(summary: dict[str, object]) -> None:
           "upper bound (see the module docstring).\nGFLOP/s: the estimate x images/s.")  # fmt: skip
 
 
-def benchmark(kinds: list[str], batch: int, size: int, warmup: int, steps: int) -> dict:
+def benchmark(
+    kinds: list[str], batch: int, size: int, warmup: int, steps: int, output: Path = OUTPUT
+) -> dict:
     """Measure every kind, print and save the summary."""
     results = []
     for kind in kinds:
@@ -270,8 +274,8 @@ def benchmark(kinds: list[str], batch: int, size: int, warmup: int, steps: int) 
         "results": results,
     }
     print_table(summary)
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    (OUTPUT / "train_step.json").write_text(json.dumps(summary, indent=2) + "\n")
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "train_step.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
 
@@ -284,13 +288,15 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"untimed steps first, at least 1 (default {WARMUP})")  # fmt: skip
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS),
                         help="model kinds (default: all)")  # fmt: skip
+    parser.add_argument("--output", type=Path, default=OUTPUT, metavar="DIR",
+                        help="where train_step.json goes (default %(default)s)")  # fmt: skip
     args = parser.parse_args(argv)
     for name in ("batch", "size", "steps", "warmup"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1, not {getattr(args, name)}")
     if args.size % 16:
         parser.error(f"--size {args.size} must be a multiple of 16 (the UNet's stride)")
-    benchmark(args.kinds, args.batch, args.size, args.warmup, args.steps)
+    benchmark(args.kinds, args.batch, args.size, args.warmup, args.steps, args.output)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipelines.environment import use_keras_3
+from pipelines.environment import quiet_libraries, use_keras_3
 
 
 def _positive(text: str) -> int:
@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
             "DirectRunner by default, Dataflow with --runner DataflowRunner --project P "
             "--region R --temp_location gs://... and --setup_file ./setup.py or "
             "--sdk_container_image. Unknown options go to Beam. Writes <name>.SEN3 (with "
-            "s3inpaint_fill.nc), <name>.png, optionally <name>.tif, and each run's "
+            "s3inpaint_fill.nc), optionally <name>.png and <name>.tif, and each run's "
             "runs/<run id>/summary.json and dead_letter.jsonl (the latest also as summary.json "
             "and dead_letter.jsonl) under OUTPUT. One job at a time per OUTPUT (a lease). "
             "Re-runs skip complete outputs."
@@ -143,8 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--geotiff-bands", nargs="+", default=(), metavar="BAND",
         help="also write a GeoTIFF of these bands (with the filled flag), georeferenced by GCPs",
     )  # fmt: skip
-    inpaint.add_argument("--no-quicklook", action="store_true", help="skip the before/after PNG")
+    inpaint.add_argument("--quicklook", action="store_true", help="also write a before/after PNG")
     inpaint.add_argument("--overwrite", action="store_true", help="redo complete outputs too")
+    inpaint.add_argument(
+        "--verbose", action="store_true",
+        help="show TensorFlow's, CUDA's and Beam's start-up log and libraries' FutureWarnings",
+    )  # fmt: skip
     inpaint.set_defaults(func=_inpaint)
 
     kubeflow = sub.add_parser(
@@ -311,6 +315,8 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _inpaint(args: argparse.Namespace) -> int:
+    if not args.verbose:
+        quiet_libraries()  # before TensorFlow is imported, here and in Beam's workers
     from components.olci.storage import require_credentials
     from pipelines.inpaint.job import FAILED, InpaintConfig, run
 
@@ -323,7 +329,7 @@ def _inpaint(args: argparse.Namespace) -> int:
         block_tile_rows=args.block_tile_rows,
         batch_size=args.batch_size,
         geotiff_bands=tuple(args.geotiff_bands),
-        quicklook=not args.no_quicklook,
+        quicklook=args.quicklook,
         overwrite=args.overwrite,
     )
     try:
@@ -332,8 +338,10 @@ def _inpaint(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"s3inpaint inpaint: {error}", file=sys.stderr)
         return 2
-    counts = summary["counts"]
+    counts, seconds = summary["counts"], summary["seconds"]
     print(", ".join(f"{n} {state}" for state, n in counts.items()) + f" -> {args.output}")
+    share = seconds["model"] / seconds["wall"]
+    print(f"{seconds['wall']:.1f} s, {seconds['model']:.1f} s of them in the model ({share:.0%})")
     for outcome in summary["outcomes"]:
         if outcome["state"] == FAILED:
             print(f"failed: {outcome['input']}: {outcome['reason']}", file=sys.stderr)

@@ -64,9 +64,10 @@ def run(
     cli(["sample-data", str(held_out), "--products", "1", "--size", str(size[0]), str(size[1]),
          "--seed", str(seed + 1000), "--cloud-fraction", "0.4"])  # fmt: skip
     model = _model_to_apply(out / "pipeline")
-    print(f"\n$ s3inpaint inpaint --model {model} --input '{held_out}/*' --output {filled}")
+    print(f"\n$ s3inpaint inpaint --model {model} --input '{held_out}/*' --output {filled} "
+          "--quicklook")  # fmt: skip
     code = cli(["inpaint", "--model", str(model), "--input", f"{held_out}/*",
-                "--output", str(filled)])  # fmt: skip
+                "--output", str(filled), "--quicklook"])  # fmt: skip
     if code:
         return code
     print(f"\nSample products: {product_dir}\nQuicklooks:      {look_dir}")

@@ -152,7 +152,7 @@ def test_constant_model_fills_cloudy_water_only(models, archive, tmp_path) -> No
 
     out = tmp_path / "out"
     config = InpaintConfig(str(models["constant"]), (f"{archive}/*",), str(out),
-                           geotiff_bands=("Oa08", "Oa06"), **SMALL)  # fmt: skip
+                           geotiff_bands=("Oa08", "Oa06"), quicklook=True, **SMALL)  # fmt: skip
     summary = run(config)
     written = [o for o in summary["outcomes"] if o["state"] == "written"]
     assert len(written) == 3
@@ -441,7 +441,7 @@ def test_gcs_in_and_out(models, archive, gcs, upload_folder, tmp_path) -> None:
     zipped = next(archive.glob("*.zip"))
     gcs.bucket("inpaint").blob(f"in/{zipped.name}").upload_from_filename(str(zipped))
     config = InpaintConfig(str(models["constant"]), ("gs://inpaint/in/*",), "gs://inpaint/out",
-                           **SMALL)  # fmt: skip
+                           quicklook=True, **SMALL)  # fmt: skip
     summary = run(config, ["--no_auth"])
     assert summary["counts"] == {"written": 3, "skipped": 0, "failed": 0}
     for outcome in summary["outcomes"]:
@@ -463,3 +463,40 @@ def test_gcs_in_and_out(models, archive, gcs, upload_folder, tmp_path) -> None:
         with pytest.raises(ValueError, match="refusing to write outputs where inputs are read"):
             run(inside, ["--no_auth"])
     assert gcs.bucket("inpaint").blob(f"in/{zipped.name}").exists()
+
+
+def test_multi_processing_workers_through_the_command(models, archive, tmp_path) -> None:
+    """Two worker processes, as on Dataflow: every DoFn, the model handler and the outcomes are
+    pickled into them; each input ends in one outcome and one progress line, without the
+    start-up noise of TensorFlow, CUDA and Beam's workers."""
+    out = tmp_path / "out"
+    command = [
+        sys.executable, "-m", "pipelines.cli", "inpaint", "--model", str(models["constant"]),
+        "--input", f"{archive}/*", "--output", str(out), "--tile", "32", "--halo", "4",
+        "--block-tile-rows", "1", "--direct_running_mode=multi_processing",
+        "--direct_num_workers=2",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1, result.stderr[-3000:]  # the corrupt product
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"] == {"written": 3, "skipped": 0, "failed": 1}
+    for outcome in summary["outcomes"]:
+        if outcome["state"] == "written":
+            assert verify_product(Path(outcome["output"])) == []
+            assert outcome["filled_pixels"] > 0
+    lines = re.findall(r"^\[\d+:\d\d:\d\d\] (\w+) +(\S+): ", result.stderr, re.MULTILINE)
+    assert sorted(lines) == sorted((o["state"], o["input"]) for o in summary["outcomes"])
+    assert not re.search(r"cuda|tensorflow/|FutureWarning|semi_persistent", result.stderr, re.I)
+    assert re.search(r"s of them in the model \(\d+%\)", result.stdout)
+
+
+def test_verbose_shows_the_libraries_log(models, archive, tmp_path) -> None:
+    product = next(p for p in archive.glob("*.SEN3") if "_LN1_" not in p.name)
+    command = [
+        sys.executable, "-m", "pipelines.cli", "inpaint", "--model", str(models["identity"]),
+        "--input", str(product), "--output", str(tmp_path / "out"), "--tile", "32",
+        "--halo", "4", "--verbose",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.search(r"tensorflow/|FutureWarning", result.stderr)

@@ -11,7 +11,15 @@ import pytest
 
 from components.olci import BAND_NAMES, open_product
 from components.sample.products import write_sample_product
-from pipelines.inpaint.job import FAILED, InpaintConfig, MatchProducts, Outcome, run
+from pipelines.inpaint.job import (
+    FAILED,
+    WRITTEN,
+    InpaintConfig,
+    MatchProducts,
+    Outcome,
+    progress_line,
+    run,
+)
 from pipelines.inpaint.model import ModelInfo, read_model_info
 from pipelines.inpaint.scene import (
     decode_block,
@@ -171,3 +179,12 @@ def test_block_files_round_trip() -> None:
     np.testing.assert_array_equal(index_back, index)
     np.testing.assert_array_equal(sums_back, sums.astype(np.float32))
     np.testing.assert_array_equal(weights_back, weights.astype(np.float32))
+
+
+def test_progress_lines_give_the_jobs_elapsed_time_not_a_count() -> None:
+    written = Outcome("in/a.SEN3", WRITTEN, output="out/a.SEN3", filled_pixels=12, seconds=3.5)
+    assert progress_line(written, 3725.4) == (
+        "[1:02:05] written in/a.SEN3: 12 pixels filled in 3.5 s"
+    )
+    failed = Outcome("in/b.zip", FAILED, "ProductError: not a zip")
+    assert progress_line(failed, 59.6) == "[0:01:00] failed  in/b.zip: ProductError: not a zip"

@@ -49,12 +49,11 @@ from components.olci.errors import ProductError
 from components.olci.format import MANIFEST, quantity_factor
 from components.olci.storage import is_gcs
 from pipelines.inpaint.lease import Lease, new_run_id
-from pipelines.inpaint.model import BlockModelHandler, ModelInfo
+from pipelines.inpaint.model import MODEL_MICROSECONDS, NAMESPACE, BlockModelHandler, ModelInfo
 from pipelines.inpaint.scene import decode_block, encode_block, output_name, read_rows, tile_input
 
 log = logging.getLogger(__name__)
 
-NAMESPACE = "s3inpaint"
 WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
 SUMMARY_FILE, DEAD_LETTER_FILE, WORK_FOLDER = "summary.json", "dead_letter.jsonl", ".s3inpaint-work"
 RUNS_FOLDER = "runs"  # runs/<run id>/summary.json and dead_letter.jsonl: every run's record
@@ -69,14 +68,14 @@ class InpaintConfig:
     Attributes:
         model: the pushed (or exported) model's folder, local or gs://.
         inputs: globs of products (.SEN3 folders or .zip), local or gs://.
-        output: the folder (local or gs://) that receives `<name>.SEN3`, `<name>.png` (before,
-            after, filled mask), optionally `<name>.tif`, and the job's summary files.
+        output: the folder (local or gs://) that receives `<name>.SEN3`, optionally `<name>.png`
+            (before, after, filled mask) and `<name>.tif`, and the job's summary files.
         tile: the model window's side (a multiple of the model's stride).
         halo: overlap on each side between neighbouring tiles (blended with feathered weights).
         block_tile_rows: tile rows per row block (memory grows with it).
         batch_size: tiles per model call.
         geotiff_bands: bands of the GeoTIFF beside each product (none: no GeoTIFF).
-        quicklook: write the before/after PNG.
+        quicklook: write the before/after PNG (it costs seconds a full scene: off unless asked).
         overwrite: redo products whose complete output exists.
     """
 
@@ -88,7 +87,7 @@ class InpaintConfig:
     block_tile_rows: int = 2
     batch_size: int = 8
     geotiff_bands: tuple[str, ...] = ()
-    quicklook: bool = True
+    quicklook: bool = False
     overwrite: bool = False
 
     def check(self, model: ModelInfo) -> None:
@@ -529,17 +528,25 @@ def _copy_out(local: Path, target: str) -> None:
 
 
 class ReportProgress(beam.DoFn):
-    """One line per finished input on stderr (the local progress display)."""
+    """A line on stderr as each input ends: the job's elapsed time, the outcome, the input.
 
-    def setup(self) -> None:
-        self._done = 0
+    Workers (processes, machines) print independently, so a line claims no count of the whole.
+    """
+
+    def __init__(self, started: float) -> None:
+        self._started = started  # time.time() of the job's start, in the launching process
 
     def process(self, outcome: Outcome) -> Iterator[Outcome]:
-        self._done += 1
-        detail = outcome.reason or f"{outcome.filled_pixels} pixels filled in {outcome.seconds} s"
-        print(f"[{self._done}] {outcome.state:7} {outcome.input}: {detail}", file=sys.stderr,
-              flush=True)  # fmt: skip
+        print(progress_line(outcome, time.time() - self._started), file=sys.stderr, flush=True)
         yield outcome
+
+
+def progress_line(outcome: Outcome, elapsed: float) -> str:
+    """`[h:mm:ss] state   input: detail` for an outcome `elapsed` seconds into the job."""
+    minutes, seconds = divmod(max(0, round(elapsed)), 60)
+    detail = outcome.reason or f"{outcome.filled_pixels} pixels filled in {outcome.seconds} s"
+    clock = f"{minutes // 60}:{minutes % 60:02}:{seconds:02}"
+    return f"[{clock}] {outcome.state:7} {outcome.input}: {detail}"
 
 
 def build(pipeline: beam.Pipeline, config: InpaintConfig, model: ModelInfo) -> beam.PCollection:
@@ -577,7 +584,7 @@ def build(pipeline: beam.Pipeline, config: InpaintConfig, model: ModelInfo) -> b
     return (
         (matched[OUTCOMES], planned[OUTCOMES], written)
         | "Outcomes" >> beam.Flatten()
-        | "Progress" >> beam.ParDo(ReportProgress())
+        | "Progress" >> beam.ParDo(ReportProgress(time.time()))
     )
 
 
@@ -611,8 +618,18 @@ class WriteSummary(beam.DoFn):
         yield summary
 
 
+def model_seconds(result: beam.runners.runner.PipelineResult) -> float:
+    """Seconds the finished job spent in the model's serving calls, over all its workers."""
+    from apache_beam.metrics.metric import MetricsFilter
+
+    query = MetricsFilter().with_namespace(NAMESPACE).with_name(MODEL_MICROSECONDS)
+    found = result.metrics().query(query)["distributions"]
+    return sum(d.committed.sum for d in found if d.committed) / 1e6
+
+
 def run(config: InpaintConfig, beam_args: list[str] | None = None) -> dict:
-    """Run the job (DirectRunner unless `beam_args` say otherwise) and return its summary.
+    """Run the job (DirectRunner unless `beam_args` say otherwise) and return its summary, with
+    `seconds`: the job's `wall` time and the time in the `model`.
 
     Raises:
         ValueError: bad settings, an output that overlaps an input, is not a usable folder or
@@ -623,6 +640,8 @@ def run(config: InpaintConfig, beam_args: list[str] | None = None) -> dict:
 
     from pipelines.inpaint.model import check_saved_model, read_model_info
     from pipelines.inpaint.outputs import check_output, product_bytes
+
+    started = time.perf_counter()
 
     options = PipelineOptions(beam_args or [])
     FileSystems.set_options(options)  # gs:// access outside the pipeline uses the same options
@@ -648,7 +667,9 @@ def run(config: InpaintConfig, beam_args: list[str] | None = None) -> dict:
                 shutil.rmtree(FileSystems.join(config.output, WORK_FOLDER), ignore_errors=True)
     record = FileSystems.join(config.output, RUNS_FOLDER, run_id, SUMMARY_FILE)
     with FileSystems.open(record) as f:
-        return json.loads(f.read())
+        summary = json.loads(f.read())
+    wall = time.perf_counter() - started
+    return {**summary, "seconds": {"wall": wall, "model": model_seconds(pipeline.result)}}
 
 
 def _first_product(config: InpaintConfig) -> str | None:
