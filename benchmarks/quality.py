@@ -356,7 +356,6 @@ def train_model(case: Case, workdir: Path, args: argparse.Namespace) -> tuple[st
 
     data = write_training_series(case, workdir / "data" / "series.nc")
     gridded = GriddedConfig(variables=case.bands, mask_variable="land")
-    colour = tuple(min(i, len(case.bands) - 1) for i in (0, 1, 2))
     config = PipelineConfig(
         pipeline_name=f"quality-{case.name.replace(' ', '-')}",
         pipeline_root=str(workdir / "pipeline"),
@@ -378,7 +377,6 @@ def train_model(case: Case, workdir: Path, args: argparse.Namespace) -> tuple[st
             discriminator_width=max(args.width // 2, 4),
             log_every=50,
             checkpoint_every=500,
-            true_colour_bands=colour,
             generator_lr=args.lr,
         ),
         train_steps=args.train_steps,

@@ -9,6 +9,7 @@ from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from components.configuration import (
     Fraction,
+    Name,
     OpenFraction,
     Positive,
     Section,
@@ -16,6 +17,7 @@ from components.configuration import (
     section,
 )
 from components.masks.sampler import DEFAULT_COVERAGE
+from components.pictures import check_band_count
 
 Kind = Literal["cmunet", "unet"]
 DiscriminatorConstraint = Literal["regularisation", "spectral_norm"]
@@ -57,7 +59,11 @@ class ModelConfig(Section):
         weights: loss weights.
         vgg_weights: local .npz of VGG16-BN weights (torchvision layout) for the perceptual and
             style losses; required when their weights are non-zero.
-        true_colour_bands: channel indices of (red, green, blue) for the perceptual loss.
+        true_colour_bands: the bands pictures show (the TensorBoard grid, the evaluator's
+            panels) and the perceptual loss sees, by name: three (red, green, blue) for true
+            colour, or one for a colour map (the perceptual loss then sees it as grey). None:
+            OLCI's Oa08, Oa06, Oa04 when the data has them all, else its first band. Names
+            the data lacks are refused (`components.pictures`).
         gap_loss: the penalty inside the gap: "l2" (squared error, what an RMSE verdict
             rewards), "l1" or "charbonnier".
         classical_iterations: conjugate-gradient iterations of the biharmonic first guess the
@@ -89,8 +95,7 @@ class ModelConfig(Section):
     gradient_penalty: Penalty = "r1"
     weights: LossWeights = field(default_factory=LossWeights)
     vgg_weights: StrictStr | None = None
-    # Oa08, Oa06, Oa04 of the 16 bands
-    true_colour_bands: tuple[StrictInt, StrictInt, StrictInt] = (7, 5, 3)
+    true_colour_bands: tuple[Name, ...] | None = None
     gap_loss: GapLoss = "l2"
     classical_iterations: Annotated[StrictInt, Field(ge=0)] = 100
     generator_lr: StrictFloat = 1e-4
@@ -116,5 +121,7 @@ class ModelConfig(Section):
             raise ValueError(
                 "perceptual/style weights are set but vgg_weights (a local file) is not"
             )
+        if self.true_colour_bands is not None:
+            check_band_count(self.true_colour_bands, "true_colour_bands")
         check_range("adversarial_ramp", self.adversarial_ramp)
         check_range("mask_coverage", self.mask_coverage)

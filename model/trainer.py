@@ -89,20 +89,25 @@ def _band_statistics(tft_output) -> tuple[np.ndarray, np.ndarray]:
     return transformed[BAND_MEAN][0].numpy(), transformed[BAND_STD][0].numpy()
 
 
-def _image_grid(batch, outputs, mean, std, log_scale: bool, bands: tuple[int, int, int]):
-    """(observed, gap, filled, truth) true-colour rows for TensorBoard, 0..1."""
+def _image_grid(batch, outputs, mean, std, log_scale: bool, bands: tuple[int, ...]):
+    """(observed, gap, filled, truth) rows for TensorBoard in 0..1, and what they show in words.
+
+    The bands are drawn as `components.pictures` draws every picture: true colour for three,
+    a colour map for one, stretched to the valid truth of this batch.
+    """
+    from components.pictures import Picture
     from components.transform.normalise import denormalise
 
-    def rgb(z):
-        x = denormalise(tf.gather(z, bands, axis=-1), tf.gather(mean, bands),
-                        tf.gather(std, bands), log_scale)  # fmt: skip
-        top = tf.reduce_max(x) + 1e-6
-        return tf.clip_by_value(x / top, 0.0, 1.0)
-
-    truth, gap = batch["reflectance"], batch["gap"]
-    observed = rgb(truth) * (1.0 - gap)
-    gap_rgb = tf.tile(gap, [1, 1, 1, 3])
-    return tf.concat([observed, gap_rgb, rgb(outputs[-1]), rgb(truth)], axis=2)
+    truth = denormalise(batch["reflectance"], mean, std, log_scale).numpy()
+    filled = denormalise(tf.cast(outputs[-1], tf.float32), mean, std, log_scale).numpy()
+    gap = batch["gap"].numpy()
+    picture = Picture.of(np.where(batch["valid"].numpy() > 0, truth, np.nan), bands)
+    observed = picture.render(truth) * (1.0 - gap)
+    grid = np.concatenate(
+        [observed, np.repeat(gap, 3, axis=-1), picture.render(filled), picture.render(truth)],
+        axis=2,
+    )
+    return grid, picture
 
 
 def _evaluate(generator: keras.Model, dataset) -> dict[str, float]:
@@ -212,6 +217,7 @@ def train(
     import tensorflow_transform as tft
 
     from components.masks import MaskSampler
+    from components.pictures import picture_bands
     from model.data import evaluation_dataset, training_dataset, transformed_examples
     from model.export import (
         DISCRIMINATOR_WEIGHTS,
@@ -228,6 +234,9 @@ def train(
     tft_output = tft.TFTransformOutput(transform_output)
     mean, std = _band_statistics(tft_output)
     bands = int(mean.shape[0])
+    description = _ingest_description(train_files)
+    band_names = description["band_names"] or [f"channel_{i}" for i in range(bands)]
+    shown = picture_bands(band_names, config.true_colour_bands)
     library = _mask_library(train_files)
     sampler = MaskSampler(
         size=library.size,
@@ -254,7 +263,7 @@ def train(
 
             perceptual = PerceptualLoss.from_file(
                 config.vgg_weights,
-                band_indices=config.true_colour_bands,
+                band_indices=shown * 3 if len(shown) == 1 else shown,  # one band: grey
                 denormalise=lambda z: denormalise(z, mean, std, log_reflectance),
             )
         model = InpaintingGAN(generator, discriminator, config, replicas, perceptual)
@@ -335,11 +344,9 @@ def train(
                          _eta((steps - current) / max(rate, 1e-6)))  # fmt: skip
             if current % (config.log_every * IMAGE_EVERY_LOGS) == 0 or current == steps:
                 outputs = model.fill(preview_input, preview_fill, preview_invalid)
-                grid = _image_grid(preview, outputs, mean, std, log_reflectance,
-                                   config.true_colour_bands)  # fmt: skip
-                tf.summary.image(
-                    "observed | gap | filled | truth", grid, step=current, max_outputs=4
-                )
+                grid, picture = _image_grid(preview, outputs, mean, std, log_reflectance, shown)
+                title, shows = "observed | gap | filled | truth", picture.describe(band_names)
+                tf.summary.image(title, grid, step=current, max_outputs=4, description=shows)
             if current % config.checkpoint_every == 0 or current == steps:
                 manager.save(checkpoint_number=current)
 
@@ -352,7 +359,7 @@ def train(
 
     metadata = {"kind": config.kind, "steps": int(step.numpy()), "eval": metrics,
                 "network_version": NETWORK_VERSION, "averaged": averaged is not generator,
-                "log_reflectance": log_reflectance, **_ingest_description(train_files),
+                "log_reflectance": log_reflectance, **description,
                 "warm_start": warm_start,
                 "config": config.to_dict()}  # fmt: skip
     export_model(serving_dir, averaged, discriminator, mean, std, log_reflectance, metadata)

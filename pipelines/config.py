@@ -29,6 +29,7 @@ from components.evaluator.config import EvaluatorConfig
 from components.example_gen.config import IngestConfig
 from components.example_gen.spans import check_window
 from components.masks.sampler import DEFAULT_COVERAGE
+from components.pictures import check_picture_bands
 from model.config import ModelConfig
 
 SERVING_FOLDER, METADATA_FILE = "serving", "metadata.sqlite"
@@ -96,6 +97,14 @@ class PipelineConfig(Section):
             object.__setattr__(self, "serving_dir", os.path.join(root, SERVING_FOLDER))
         check_window(self.input_pattern, self.span_window)
         check_range("mask_coverage", self.mask_coverage)
+        if self.model is not None and self.model.true_colour_bands is not None:
+            check_picture_bands(self.model.true_colour_bands, self.ingest.bands,
+                                "model.true_colour_bands", "ingest.bands")  # fmt: skip
+        if self.evaluator.primary == "spectral_angle_deg" and len(self.ingest.bands) < 2:
+            raise ValueError(
+                "evaluator.primary 'spectral_angle_deg' needs two or more bands; ingest.bands "
+                f"is {list(self.ingest.bands)}"
+            )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], **overrides: Any) -> PipelineConfig:

@@ -178,6 +178,17 @@ def test_spectral_angle_skips_zero_spectra():
     assert tally.summary()["spectral_angle_deg"] == pytest.approx(expected)
 
 
+def test_spectral_angle_is_left_out_with_one_band(rng):
+    # log10 chlorophyll changes sign: one-number "spectra" are 0° or 180° apart, which says
+    # nothing about the fill; with one band the column is None (shown as "–").
+    truth = rng.normal(0.0, 0.5, (16, 16, 1))
+    gap = blob(truth.shape[:2], 0.3)
+    tally = score(truth, -truth, np.ones_like(gap), gap, np.ones(1))
+    assert tally.summary()["spectral_angle_deg"] is None
+    assert tally.add(tally).summary()["spectral_angle_deg"] is None
+    assert tally.summary()["gap_rmse"] > 0
+
+
 def test_psnr_of_a_known_mse():
     truth = np.zeros((8, 8, 2))
     gap = blob((8, 8), 0.5)

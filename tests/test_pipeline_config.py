@@ -57,8 +57,15 @@ def test_json_round_trip(tmp_path: Path) -> None:
         ("pipeline_name: p\npipeline_root: r\n", "input_base"),
         ("pipeline_name: p\npipeline_root: r\ninput_base: b\ntrain_steps: 0\n", "train_steps"),
         ("pipeline_name: [unclosed\n", "train.yaml"),
+        ("pipeline_name: p\npipeline_root: r\ninput_base: b\ningest: {bands: [Oa04, Oa06, Oa08]}"
+         "\nmodel: {true_colour_bands: [Oa10, Oa06, Oa04]}\n",
+         r"model.true_colour_bands names \['Oa10'\], not among ingest.bands \['Oa04', 'Oa06', "
+         r"'Oa08'\]"),
+        ("pipeline_name: p\npipeline_root: r\ninput_base: b\ningest: {bands: [Oa08]}\n"
+         "evaluator: {primary: spectral_angle_deg}\n",
+         r"evaluator.primary 'spectral_angle_deg' needs two or more bands"),
     ],
-)
+)  # fmt: skip
 def test_bad_files_are_named_with_the_problem(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "train.yaml"
     path.write_text(text)

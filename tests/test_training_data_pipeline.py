@@ -105,14 +105,21 @@ def test_transform_statistics_are_per_band_over_valid_training_pixels(olci_run) 
     assert transformed[features.GAP].shape[1:] == (patch, patch, 1)
 
 
-def test_gridded_netcdf_series_ingests_end_to_end(tmp_path: Path) -> None:
+def test_gridded_netcdf_series_trains_and_is_evaluated_end_to_end(tmp_path: Path) -> None:
+    """A one-variable series trains with no band settings: the Trainer draws its grid and the
+    evaluator its panels in a colour map, and leaves out the spectral angle."""
+    import tensorflow as tf
+
+    from components.evaluator.config import EvaluatorConfig
     from components.gridded import GriddedConfig
     from components.gridded.samples import write_netcdf_series
+    from model.config import ModelConfig
     from pipelines.local_runner import run_local
 
     base = tmp_path / "l3"
     base.mkdir()
-    write_netcdf_series(base / "chl_2023.nc", times=6, shape=(48, 64), gap_fraction=0.25)
+    # Scenes are split by a hash of their names: chl.nc's six days go 4 to train, 2 to eval.
+    write_netcdf_series(base / "chl.nc", times=6, shape=(48, 64), gap_fraction=0.25)
     gridded = GriddedConfig(variables=("chlor_a",))
     root = tmp_path / "pipeline"
     config = PipelineConfig(
@@ -131,15 +138,41 @@ def test_gridded_netcdf_series_ingests_end_to_end(tmp_path: Path) -> None:
         mask_kinds={"fractal": 1.0, "boxes": 1.0},
         train_buckets=1,
         eval_buckets=1,
-        model=None,
+        model=ModelConfig(width=4, discriminator_width=4, batch_size=2, log_every=1),
+        train_steps=2,
+        warm_start=False,
+        evaluator=EvaluatorConfig(must_beat=(), panels_per_bucket=1, synthetic_table=False),
     )
     run_local(config)
     examples = latest_artifact(root, "OlciExampleGen", "examples")
-    everything = read_examples(examples / "Split-train") + read_examples(examples / "Split-eval")
-    assert len(product_names(everything)) >= 4
+    evaluated = read_examples(examples / "Split-eval")
+    everything = read_examples(examples / "Split-train") + evaluated
+    assert len(product_names(everything)) >= 4 and evaluated
     first = everything[0].features.feature
     assert len(first[features.REFLECTANCE].float_list.value) == 16 * 16
     assert (latest_artifact(root, "Transform", "transform_graph") / "transform_fn").is_dir()
+
+    logs = latest_artifact(root, "Trainer", "model_run") / "logs"
+    images = [
+        value
+        for events in logs.glob("events.out.tfevents.*")
+        for event in tf.compat.v1.train.summary_iterator(str(events))
+        for value in event.summary.value
+        if value.tag.startswith("observed | gap | filled | truth")
+    ]
+    assert images, "the Trainer wrote no image grid"
+    assert "chlor_a in viridis" in images[-1].metadata.summary_description
+    width, height, *pngs = tf.make_ndarray(images[-1].tensor)
+    assert (int(width), int(height), len(pngs)) == (4 * 16, 16, 2)  # the batch of 2 patches
+
+    evaluation = latest_artifact(root, "SsimEvaluator", "evaluation")
+    metrics = json.loads((evaluation / "metrics.json").read_text())
+    for by_bucket in metrics["scores"].values():
+        assert by_bucket["all"]["spectral_angle_deg"] is None
+        assert by_bucket["all"]["gap_rmse"] is not None
+    report = (evaluation / "report.html").read_text()
+    assert "the data's units" in report and "reflectance units" not in report
+    assert list((evaluation / "panels").glob("*.png"))
 
 
 def test_trainer_exports_a_serving_model(olci_run) -> None:

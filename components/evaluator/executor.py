@@ -36,15 +36,24 @@ def synthetic_sampler(size: int) -> MaskSampler:
     return MaskSampler(size, kinds={kind: DEFAULT_KINDS[kind] for kind in SYNTHETIC_KINDS})
 
 
-def _model_bands(serving_dir: str) -> int | None:
-    """The band count an exported model takes (from its s3inpaint_model.json), if known."""
+def _model_metadata(serving_dir: str) -> dict:
+    """An exported model's s3inpaint_model.json ({} when it has none)."""
     from model.export import METADATA
 
     path = os.path.join(serving_dir, METADATA)
     if not tf.io.gfile.exists(path):
-        return None
+        return {}
     with tf.io.gfile.GFile(path) as f:
-        return json.load(f).get("bands")
+        return json.load(f)
+
+
+def _picture_bands(metadata: dict) -> tuple[str, ...] | None:
+    """The bands the model's pictures show (`ModelConfig.true_colour_bands`), None for the
+    default; models from before bands were named recorded channel positions: the default."""
+    chosen = metadata.get("config", {}).get("true_colour_bands")
+    if chosen and all(isinstance(name, str) for name in chosen):
+        return tuple(chosen)
+    return None
 
 
 def _copy_tree(local: str, uri: str) -> None:
@@ -107,11 +116,12 @@ class Executor(base_executor.BaseExecutor):
             raise ValueError(
                 f"{pattern}: {error}; does the {config.split} split hold any product's patches?"
             ) from error
-        fillers = {CANDIDATE: model_filler(path_utils.serving_model_path(model.uri))}
+        candidate_dir = path_utils.serving_model_path(model.uri)
+        fillers = {CANDIDATE: model_filler(candidate_dir)}
         notes = []
         if baseline is not None and baseline.id != model.id:
             blessed_dir = path_utils.serving_model_path(baseline.uri)
-            if _model_bands(blessed_dir) == bands:
+            if _model_metadata(blessed_dir).get("bands") == bands:
                 fillers[BLESSED] = model_filler(blessed_dir)
             else:
                 notes.append(f"blessed model {baseline.uri} takes other bands: not compared")
@@ -161,6 +171,7 @@ class Executor(base_executor.BaseExecutor):
                 tmp,
                 title=f"s3inpaint evaluation of {model.uri}",
                 synthetic=synthetic,
+                true_colour_bands=_picture_bands(_model_metadata(candidate_dir)),
             )
             _copy_tree(tmp, evaluation.uri)
         _write_blessing(blessing, model, baseline if BLESSED in fillers else None, decision)

@@ -282,8 +282,9 @@ class Tally:
     def summary(self) -> dict:
         """The metrics as JSON-ready data; None wherever a metric is undefined or not finite.
 
-        SSIMs are means over examples. Errors are in reflectance units, pooled over every
-        pixel and band (and per band under "per_band"); bias is pred - truth. PSNRs pool the
+        SSIMs are means over examples. Errors are in the data's units, pooled over every
+        pixel and band (and per band under "per_band"); bias is pred - truth. The spectral
+        angle is None with one band (the angle between two numbers is 0° or 180°). PSNRs pool the
         squared error of data scaled by each band's range, over all valid pixels ("psnr") or
         gap pixels ("gap_psnr"); a perfect fill (MSE 0) has an infinite PSNR, reported None.
         The calibration of the fill's uncertainty (`ZSums.summary`) is None without one.
@@ -300,7 +301,9 @@ class Tally:
             "gap_psnr": _psnr(self.gap.normalised_squared, self.gap.pixels * self.bands),
             **{f"gap_{name}": value for name, value in gap.items()},
             **{f"observed_{name}": value for name, value in observed.items()},
-            "spectral_angle_deg": _ratio(self.angle_sum, self.angle_pixels),
+            "spectral_angle_deg": (
+                _ratio(self.angle_sum, self.angle_pixels) if self.bands > 1 else None
+            ),
             **self.z.summary(),
             "per_band": {
                 **{f"gap_{name}": values for name, values in gap_bands.items()},

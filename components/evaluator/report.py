@@ -10,7 +10,7 @@ import numpy as np
 
 from components.evaluator.blessing import Decision
 from components.evaluator.scoring import OVERALL, Panel, Scores
-from components.olci.format import TRUE_COLOUR
+from components.pictures import Picture, picture_bands
 
 REPORT_FILE, METRICS_FILE, PANELS_FOLDER = "report.html", "metrics.json", "panels"
 COLUMNS = (  # (summary key, heading, format)
@@ -72,50 +72,50 @@ def masks_sentence(masks: dict[str, int]) -> str:
     return text + "."
 
 
-def _rgb_indices(band_names: tuple[str, ...]) -> list[int]:
-    if all(b in band_names for b in TRUE_COLOUR):
-        return [band_names.index(b) for b in TRUE_COLOUR]
-    return [min(i, len(band_names) - 1) for i in (0, 1, 2)]
-
-
-def _panel_images(panel: Panel, rgb: list[int]) -> list[tuple[str, np.ndarray, str | None]]:
-    """(title, image, colormap) for one example: observed, gap, each fill, truth, error."""
-    truth = panel.truth[..., rgb]
-    finite = truth[np.isfinite(truth)]
-    top = float(np.percentile(finite, 99.5)) if finite.size else 1.0
-    top = top if top > 0 else 1.0
-
-    def colour(x: np.ndarray) -> np.ndarray:
-        return np.nan_to_num(np.clip(x[..., rgb] / top, 0, 1) ** (1 / 2.2))
-
-    observed = np.where(panel.gap[..., None], 1.0, colour(panel.truth))
+def _panel_images(
+    panel: Panel, bands: tuple[int, ...]
+) -> tuple[list[tuple[str, np.ndarray, str | None]], Picture]:
+    """(title, image, colormap) for one example: observed, gap, each fill, truth, error; and
+    the picture they share (`components.pictures`), stretched to the example's valid truth."""
+    picture = Picture.of(np.where(panel.valid[..., None], panel.truth, np.nan), bands)
+    observed = np.where(panel.gap[..., None], 1.0, picture.render(panel.truth))
     images = [("observed", observed, None), ("gap", panel.gap.astype(float), "gray")]
-    images += [(name, colour(filled), None) for name, filled in panel.filled.items()]
-    images.append(("truth", colour(panel.truth), None))
+    images += [(name, picture.render(filled), None) for name, filled in panel.filled.items()]
+    images.append(("truth", picture.render(panel.truth), None))
     first = next(iter(panel.filled))
     error = np.abs(panel.filled[first] - panel.truth).mean(axis=-1)
     images.append((f"|{first} − truth|", np.where(panel.gap & panel.valid, error, 0.0), ERROR_CMAP))
-    return images
+    return images, picture
 
 
-def write_panels(panels: list[Panel], band_names: tuple[str, ...], path: Path) -> Path:
-    """One PNG: a row per example of observed, gap, every fill, truth and the first's error."""
+def write_panels(
+    panels: list[Panel],
+    band_names: tuple[str, ...],
+    path: Path,
+    true_colour_bands: tuple[str, ...] | None = None,
+) -> Path:
+    """One PNG: a row per example of observed, gap, every fill, truth and the first's error.
+
+    The bands shown follow `components.pictures.picture_bands(band_names, true_colour_bands)`;
+    each row is labelled with its coverage and what its colours mean.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rgb = _rgb_indices(band_names)
-    rows = [_panel_images(p, rgb) for p in panels]
-    cols = len(rows[0])
+    bands = picture_bands(band_names, true_colour_bands)
+    rows = [_panel_images(p, bands) for p in panels]
+    cols = len(rows[0][0])
     fig, axes = plt.subplots(len(rows), cols, figsize=(1.8 * cols, 1.9 * len(rows)), squeeze=False)
-    for axes_row, images, panel in zip(axes, rows, panels, strict=True):
+    for axes_row, (images, picture), panel in zip(axes, rows, panels, strict=True):
         for ax, (title, image, cmap) in zip(axes_row, images, strict=True):
             ax.imshow(image, cmap=cmap, interpolation="nearest")
             ax.set_title(title, fontsize=8)
             ax.set_xticks([])
             ax.set_yticks([])
-        axes_row[0].set_ylabel(f"{panel.coverage:.0%} gap", fontsize=8)
+        label = f"{panel.coverage:.0%} gap\n{picture.describe(band_names)}"
+        axes_row[0].set_ylabel(label, fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -162,9 +162,11 @@ def write_report(
     out_dir: str | os.PathLike[str],
     title: str,
     synthetic: Scores | None = None,
+    true_colour_bands: tuple[str, ...] | None = None,
 ) -> Path:
     """Write `report.html` (tables, decision, panels) and `panels/*.png` into `out_dir`;
-    `synthetic`: the scores under synthetic masks, a second table after the deciding ones."""
+    `synthetic`: the scores under synthetic masks, a second table after the deciding ones;
+    `true_colour_bands`: the bands the panels show (see `components.pictures`)."""
     out = Path(out_dir)
     (out / PANELS_FOLDER).mkdir(parents=True, exist_ok=True)
     metrics = scores.to_dict()
@@ -174,9 +176,10 @@ def write_report(
         f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>",
         f"<h2 class='{'blessed' if decision.blessed else 'not'}'>{verdict}</h2><ul>",
         *(f"<li>{html.escape(r)}</li>" for r in decision.reasons),
-        "</ul><p>Reflectance errors are in the products' reflectance units; SSIM uses each "
-        "band's range over the evaluation truth. <i>gap</i> metrics cover the masked pixels "
-        "whose truth is known; <i>observed</i> metrics the pixels a model was given.</p>",
+        "</ul><p>Errors are in the data's units; SSIM uses each band's range over the "
+        "evaluation truth; the spectral angle needs two or more bands (– with one). <i>gap</i> "
+        "metrics cover the masked pixels whose truth is known; <i>observed</i> metrics the "
+        "pixels a model was given.</p>",
         f"<p>{html.escape(masks_sentence(metrics['masks']))}</p>",
         "<p>Calibration, for a model that predicts its uncertainty: the share of gap errors "
         "within 1σ and 2σ of its predicted σ (ideal 68 % and 95 %) and the standard deviation "
@@ -191,7 +194,8 @@ def write_report(
             continue
         parts.append(_html_table(metrics, bucket))
         if scores.panels.get(bucket):
-            png = write_panels(scores.panels[bucket], band_names, out / PANELS_FOLDER / f"{i}.png")
+            png = write_panels(scores.panels[bucket], band_names,
+                               out / PANELS_FOLDER / f"{i}.png", true_colour_bands)  # fmt: skip
             parts.append(f"<img src='{PANELS_FOLDER}/{png.name}' alt='examples, {bucket}'>")
     if synthetic is not None:
         second = synthetic.to_dict()
