@@ -188,9 +188,13 @@ def write_sample_series(
     for name in ("lat", "lon"):
         encoding[name] = {"_FillValue": None}
     out.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside the target and renamed, so a failed write never leaves a torn file.
     tmp = out.with_name(f".{out.name}.tmp")
-    ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
-    tmp.replace(out)
+    try:
+        ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
     return out
 
 
