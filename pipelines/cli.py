@@ -61,26 +61,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = sub.add_parser(
         "sample-data",
-        help="write synthetic, physically plausible L2 WFR products",
+        help="write synthetic, physically plausible L2 WFR products or a gridded series",
         description=(
             "Write synthetic OLCI L2 WFR products: ocean fields with fronts and eddies, "
             "bio-optical reflectance in all 16 bands, land, clouds with rims, consistent WQSF. "
+            "With --series, write a daily gridded NetCDF series instead (see below). "
             "Deterministic for a seed."
         ),
     )
-    sample.add_argument("out", metavar="OUT", help="output folder")
-    sample.add_argument("--products", type=_positive, default=3, metavar="N")
+    sample.add_argument("out", metavar="OUT", help="output folder (with --series: the .nc file)")
+    sample.add_argument("--products", type=_positive, default=None, metavar="N",
+                        help="products to write (default 3)")  # fmt: skip
     sample.add_argument(
-        "--size", type=_positive, nargs=2, default=(256, 256), metavar=("H", "W"),
-        help="rows and columns (a full OLCI scene is 4091 4865)",
+        "--size", type=_positive, nargs=2, default=None, metavar=("H", "W"),
+        help="rows and columns (default 256 256, with --series 96 128; a full OLCI scene is "
+        "4091 4865)",
     )  # fmt: skip
     sample.add_argument("--seed", type=int, default=0, metavar="S")
-    sample.add_argument("--collection", choices=("003", "004"), default="003")
+    sample.add_argument("--collection", choices=("003", "004"), default=None,
+                        help="default 003")  # fmt: skip
     sample.add_argument(
         "--cloud-fraction", type=_fraction, default=None, metavar="F",
-        help="share of the scene under cloud (default: drawn per product)",
+        help="share of the scene under cloud (default: drawn per product; with --series, the "
+        "series' mean, default 0.4)",
     )  # fmt: skip
     sample.add_argument("--zip", action="store_true", help="write .SEN3.zip files")
+    series = sample.add_argument_group(
+        "gridded time series",
+        "A CF NetCDF file on (time, lat, lon), 4 km cells: advected fronts and eddies, a bloom, "
+        "drifting real and synthetic clouds, a land mask `land`, and for each variable V its "
+        "gap-free truth V_truth. Read it with ingest kind netcdf, gridded: {variables: [V], "
+        "mask_variable: land}.",
+    )
+    series.add_argument("--series", action="store_true", help="write the series to OUT")
+    series.add_argument("--days", type=_positive, default=None, metavar="N",
+                        help="daily time steps (default 30)")  # fmt: skip
+    series.add_argument(
+        "--variables", nargs="+", default=None, metavar="V",
+        help="chlor_a, sst, Rrs_<nm> at an OLCI band, e.g. Rrs_443 (default chlor_a)",
+    )  # fmt: skip
     sample.set_defaults(func=_sample_data)
 
     train = sub.add_parser(
@@ -243,21 +262,66 @@ def _quicklook_path(target: str, product_name: str, several: bool) -> Path:
 
 
 def _sample_data(args: argparse.Namespace) -> int:
+    if args.series:
+        return _sample_series(args)
+    misplaced = [
+        flag
+        for flag, value in (("--days", args.days), ("--variables", args.variables))
+        if value is not None
+    ]
+    if misplaced:
+        print(f"s3inpaint sample-data: {', '.join(misplaced)} needs --series", file=sys.stderr)
+        return 2
     from tqdm import tqdm
 
     from components.sample.products import write_sample_product
 
-    for index in tqdm(range(args.products), desc="sample products", unit="product"):
+    for index in tqdm(range(args.products or 3), desc="sample products", unit="product"):
         path = write_sample_product(
             args.out,
-            tuple(args.size),
+            tuple(args.size or (256, 256)),
             args.seed,
             index=index,
-            collection=args.collection,
+            collection=args.collection or "003",
             cloud_fraction=args.cloud_fraction,
             as_zip=args.zip,
         )
         tqdm.write(str(path))
+    return 0
+
+
+def _sample_series(args: argparse.Namespace) -> int:
+    given = (
+        ("--products", args.products is not None),
+        ("--collection", args.collection is not None),
+        ("--zip", args.zip),
+    )
+    misplaced = [flag for flag, present in given if present]
+    if misplaced:
+        print(
+            f"s3inpaint sample-data: {', '.join(misplaced)} is for products, not --series",
+            file=sys.stderr,
+        )
+        return 2
+    from components.sample import series
+
+    try:
+        path = series.write_sample_series(
+            args.out,
+            tuple(args.size or series.DEFAULT_SHAPE),
+            args.days or series.DEFAULT_DAYS,
+            args.seed,
+            variables=tuple(args.variables or (series.CHLOROPHYLL,)),
+            cloud_fraction=(
+                series.DEFAULT_CLOUD_FRACTION
+                if args.cloud_fraction is None
+                else args.cloud_fraction
+            ),
+        )
+    except (OSError, ValueError) as error:
+        print(f"s3inpaint sample-data: {error}", file=sys.stderr)
+        return 2
+    print(path)
     return 0
 
 
