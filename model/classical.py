@@ -26,9 +26,9 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from model.config import CG_ITERATIONS
+
 PYRAMID_LEVELS = 9  # halvings: a 512-pixel tile reaches one cell
-CG_ITERATIONS = 200
-LAPLACIAN = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], np.float32)
 
 
 def _per_channel(values: tf.Tensor) -> tf.Tensor:
@@ -65,10 +65,17 @@ def push_pull(values: tf.Tensor, known: tf.Tensor, levels: int = PYRAMID_LEVELS)
 
 
 def _laplacian(images: tf.Tensor) -> tf.Tensor:
-    """The grid Laplacian with mirrored edges (scipy.ndimage.laplace's default "reflect")."""
+    """The 5-point grid Laplacian with mirrored edges (scipy.ndimage.laplace's default
+    "reflect"), by slicing: elementwise ops run several times faster on a CPU than a
+    one-channel convolution."""
     padded = tf.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="SYMMETRIC")
-    kernel = tf.constant(LAPLACIAN[:, :, np.newaxis, np.newaxis])
-    return tf.nn.conv2d(padded, kernel, strides=1, padding="VALID")
+    return (
+        padded[:, :-2, 1:-1]
+        + padded[:, 2:, 1:-1]
+        + padded[:, 1:-1, :-2]
+        + padded[:, 1:-1, 2:]
+        - 4.0 * images
+    )
 
 
 def _stencil(images: tf.Tensor) -> tf.Tensor:

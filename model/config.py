@@ -19,6 +19,11 @@ from components.configuration import (
 from components.masks.sampler import DEFAULT_COVERAGE
 from components.pictures import check_band_count
 
+# Conjugate-gradient iterations of the classical fill (`model.classical`): enough for real cloud
+# shapes on training patches (at 100 the fill of the demo's 32-pixel patches was 7 % worse than
+# scikit-image's biharmonic fill, at 300 1.5 % worse, at 400 0.2 %).
+CG_ITERATIONS = 400
+
 Kind = Literal["cmunet", "unet"]
 DiscriminatorConstraint = Literal["regularisation", "spectral_norm"]
 Adversarial = Literal["hinge", "nonsaturating"]
@@ -97,7 +102,7 @@ class ModelConfig(Section):
     vgg_weights: StrictStr | None = None
     true_colour_bands: tuple[Name, ...] | None = None
     gap_loss: GapLoss = "l2"
-    classical_iterations: Annotated[StrictInt, Field(ge=0)] = 100
+    classical_iterations: Annotated[StrictInt, Field(ge=0)] = CG_ITERATIONS
     generator_lr: StrictFloat = 1e-4
     discriminator_lr: StrictFloat = 4e-4
     beta_1: StrictFloat = 0.5

@@ -55,7 +55,7 @@ def sample_dataset(
     Raises:
         ValueError: an argument is out of range.
     """
-    shape = _checked_shape(shape)
+    shape = checked_shape(shape)
     if collection not in format.REFLECTANCE_QUANTITY:
         raise ValueError(
             f"collection {collection!r} is not one of {sorted(format.REFLECTANCE_QUANTITY)}"
@@ -253,14 +253,14 @@ def _observe(
         wqsf.set_flag(bits, layout, wqsf.negative_flag(band.name), values < 0)
 
 
-def _checked_shape(shape: tuple[int, int]) -> tuple[int, int]:
-    """`shape` as a pair of ints, each at least MIN_SIDE."""
+def checked_shape(shape: tuple[int, int], min_side: int = MIN_SIDE) -> tuple[int, int]:
+    """`shape` as a pair of ints, each at least `min_side`."""
     try:
         rows, columns = (int(n) for n in shape)
     except (TypeError, ValueError):
         raise ValueError(f"shape {shape!r} is not a (rows, columns) pair") from None
-    if rows < MIN_SIDE or columns < MIN_SIDE:
-        raise ValueError(f"shape {shape!r}: each side must be at least {MIN_SIDE}")
+    if rows < min_side or columns < min_side:
+        raise ValueError(f"shape {shape!r}: each side must be at least {min_side}")
     return rows, columns
 
 

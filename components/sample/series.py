@@ -46,6 +46,7 @@ from components.sample.fields import (
     standardise,
 )
 from components.sample.regions import REGIONS, Region
+from components.sample.scene import checked_shape
 
 RESOLUTION = 1 / 24  # degrees: the 4 km grid of NASA L3m files
 MIN_SIDE = 16
@@ -201,19 +202,14 @@ def write_sample_series(
 def _checked(
     shape: tuple[int, int], days: int, seed: int, cloud_fraction: float
 ) -> tuple[tuple[int, int], int, int]:
-    try:
-        rows, columns = (int(n) for n in shape)
-    except (TypeError, ValueError):
-        raise ValueError(f"shape {shape!r} is not a (rows, columns) pair") from None
-    if rows < MIN_SIDE or columns < MIN_SIDE:
-        raise ValueError(f"shape {shape!r}: each side must be at least {MIN_SIDE}")
+    shape = checked_shape(shape, MIN_SIDE)
     if not isinstance(days, (int, np.integer)) or days < 1:
         raise ValueError(f"days {days!r} is not a positive integer")
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed {seed!r} is not a non-negative integer")
     if not 0.0 <= cloud_fraction <= 1.0:
         raise ValueError(f"cloud fraction {cloud_fraction} is not in [0, 1]")
-    return (rows, columns), int(days), int(seed)
+    return shape, int(days), int(seed)
 
 
 def _rrs_bands(variables: tuple[str, ...]) -> dict[str, int]:
