@@ -52,7 +52,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
 
     from components.evaluator.config import EvaluatorConfig
     from components.example_gen.config import IngestConfig
-    from model.config import ModelConfig
+    from model.config import CG_ITERATIONS, ModelConfig
     from pipelines.cli import main
     from pipelines.config import PipelineConfig
     from pipelines.local_runner import run_local
@@ -86,8 +86,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         assert main(["train", "--config", str(config)]) == 0
     cli_evaluation = latest_artifact(root, "SsimEvaluator", "evaluation")
     warm = root / "warm.yaml"
+    iterations = f"classical_iterations: {CG_ITERATIONS}"  # the first run's, its default
     warm.write_text(config.read_text().replace("warm_start: false", "warm_start: true")
-                    .replace("classical_iterations: 0", "classical_iterations: 100"))  # fmt: skip
+                    .replace("classical_iterations: 0", iterations))  # fmt: skip
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         assert main(["train", "--config", str(warm), "--steps", "1"]) == 0
     return Runs(

@@ -27,6 +27,7 @@ from components.olci import BAND_NAMES, open_product, verify_product
 from components.olci.format import BANDS, FILL_FILE
 from components.sample.products import write_sample_product
 from pipelines.cli import main
+from pipelines.environment import TF_LOG_ENV
 from pipelines.inpaint.job import InpaintConfig, run
 from pipelines.inpaint.lease import LEASE_FILE, Lease, LeaseHeldError
 from pipelines.inpaint.scene import fill_mask
@@ -266,7 +267,7 @@ def test_an_output_overlapping_an_input_is_refused(models, tmp_path, where) -> N
 def test_outcomes_dead_letter_and_resume(models, archive, tmp_path) -> None:
     out = tmp_path / "out"
     config = InpaintConfig(str(models["constant"]), (f"{archive}/*", f"{archive}/none*"),
-                           str(out), **SMALL)  # fmt: skip
+                           str(out), quicklook=True, **SMALL)  # fmt: skip
     first = run(config)
     assert first["counts"] == {"written": 3, "skipped": 0, "failed": 2}
     reasons = {Path(o["input"]).name: o["reason"] for o in first["outcomes"]}
@@ -299,6 +300,8 @@ def test_outcomes_dead_letter_and_resume(models, archive, tmp_path) -> None:
     assert first["run"]["id"] != again["run"]["id"]
     for summary in (first, again):
         record = out / "runs" / summary["run"]["id"]
+        timing = summary.pop("seconds")  # measured after the record is written: returned only
+        assert 0 < timing["model"] < timing["wall"]
         assert json.loads((record / "summary.json").read_text()) == summary
         assert len((record / "dead_letter.jsonl").read_text().splitlines()) == 2
     assert json.loads((out / "summary.json").read_text()) == again
@@ -497,6 +500,8 @@ def test_verbose_shows_the_libraries_log(models, archive, tmp_path) -> None:
         "--input", str(product), "--output", str(tmp_path / "out"), "--tile", "32",
         "--halo", "4", "--verbose",
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    # Without what an in-process `inpaint` of an earlier test left in this process's environment.
+    env = {k: v for k, v in os.environ.items() if k not in (TF_LOG_ENV, "PYTHONWARNINGS")}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert re.search(r"tensorflow/|FutureWarning", result.stderr)
