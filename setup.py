@@ -23,6 +23,7 @@ WORKER_REQUIREMENTS = (
     "matplotlib",
     "netcdf4",
     "numpy",
+    "pydantic",
     "rasterio",
     "tensorflow",
     "xarray",
