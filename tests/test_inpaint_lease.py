@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from components.olci.storage import split_gcs
 from pipelines.inpaint.lease import LEASE_FILE, Lease, LeaseHeldError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +30,7 @@ def output(request, tmp_path) -> tuple[str, object]:
 def _exists(output: str, gcs) -> bool:
     if gcs is None:
         return (Path(output) / LEASE_FILE).exists()
-    bucket, key = output[len("gs://") :].split("/", 1)
+    bucket, key = split_gcs(output)
     return gcs.bucket(bucket).blob(f"{key}/{LEASE_FILE}").exists()
 
 

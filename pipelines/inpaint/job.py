@@ -144,7 +144,7 @@ class ProductJob:
 def _gcs_client(path: str) -> Any:
     from components.olci.storage import default_gcs_client
 
-    return default_gcs_client() if is_gcs(path) else None
+    return default_gcs_client(path) if is_gcs(path) else None
 
 
 def _counter(name: str) -> Any:
