@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.ndimage import binary_dilation
 from skimage.metrics import structural_similarity
 
 from components.evaluator.baselines import BASELINES, biharmonic_fill, mean_fill
@@ -307,6 +308,17 @@ def test_biharmonic_fill_continues_a_linear_ramp():
     known = ~blob((32, 32), 0.3)
     filled = biharmonic_fill(np.where(known[..., None], reflectance, np.nan), known)
     np.testing.assert_allclose(filled[~known], ramp[~known], atol=1e-6, rtol=0)
+
+
+def test_biharmonic_fill_stays_within_each_bands_known_range():
+    # A bright rim around the gap in band 0, a dark one in band 1: the biharmonic continuation
+    # of the rim's slopes would rise above 1 and fall below 0.2 inside; it is clipped there.
+    gap = blob((32, 32), 0.2)
+    rim = binary_dilation(gap, iterations=2) & ~gap
+    values = np.stack([np.where(rim, 1.0, 0.0), np.where(rim, 0.2, 0.5)], axis=-1)
+    filled = biharmonic_fill(np.where(gap[..., None], np.nan, values).astype(np.float32), ~gap)
+    assert filled[gap][:, 0].max() == 1.0 and filled[gap][:, 1].min() == np.float32(0.2)
+    assert filled[gap][:, 0].min() >= 0.0 and filled[gap][:, 1].max() <= 0.5
 
 
 @pytest.mark.parametrize("name", sorted(BASELINES))

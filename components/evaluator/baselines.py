@@ -34,7 +34,9 @@ def mean_fill(reflectance: np.ndarray, known: np.ndarray) -> np.ndarray:
 def biharmonic_fill(reflectance: np.ndarray, known: np.ndarray) -> np.ndarray:
     """scikit-image's biharmonic inpainting of every band (the smoothest continuation).
 
-    Solved in float64; values are clipped to each band's range over the known pixels.
+    Solved in float64. `inpaint_biharmonic` itself clips each band to its range over the
+    known pixels (a biharmonic continuation overshoots beside steep edges), so a fill never
+    leaves the range the tile observed.
     """
     filled = _copy(reflectance, known)
     if known.all():

@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import uniform_filter
-
-K1, K2 = 0.01, 0.03  # SSIM's stabilising constants, as in scikit-image
+from skimage.metrics import structural_similarity
 
 
 def _check_images(
@@ -40,9 +38,10 @@ def ssim_map(
 ) -> np.ndarray:
     """The SSIM of every pixel, averaged over bands.
 
-    Each band's map is scikit-image's `structural_similarity` with its defaults: a uniform
-    `win_size` window (reflected at the edges), K1 = 0.01, K2 = 0.03 and sample covariances,
-    with that band's `data_range`.
+    Each band's map is scikit-image's `structural_similarity(..., full=True)` with its defaults
+    (a uniform `win_size` window reflected at the edges, K1 = 0.01, K2 = 0.03, sample
+    covariances) and that band's `data_range`; it is called band by band because it takes one
+    `data_range` for all channels. It knows no mask: `score` fills invalid pixels first.
 
     Args:
         truth: (H, W, B) reference reflectance.
@@ -56,19 +55,13 @@ def ssim_map(
     truth, pred, data_range = _check_images(truth, pred, data_range)
     if win_size < 3 or win_size % 2 == 0 or win_size > min(truth.shape[:2]):
         raise ValueError(f"win_size {win_size} must be odd, >= 3 and fit in {truth.shape[:2]}")
-
-    def local_mean(image: np.ndarray) -> np.ndarray:
-        return uniform_filter(image, size=(win_size, win_size, 1), mode="reflect")
-
-    sample = win_size**2 / (win_size**2 - 1)
-    mean_t, mean_p = local_mean(truth), local_mean(pred)
-    var_t = sample * (local_mean(truth * truth) - mean_t * mean_t)
-    var_p = sample * (local_mean(pred * pred) - mean_p * mean_p)
-    cov = sample * (local_mean(truth * pred) - mean_t * mean_p)
-    c1, c2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2
-    numerator = (2 * mean_t * mean_p + c1) * (2 * cov + c2)
-    denominator = (mean_t**2 + mean_p**2 + c1) * (var_t + var_p + c2)
-    return (numerator / denominator).mean(axis=-1)
+    maps = [
+        structural_similarity(
+            truth[..., band], pred[..., band], win_size=win_size, data_range=band_range, full=True
+        )[1]
+        for band, band_range in enumerate(data_range)
+    ]
+    return np.mean(maps, axis=0)
 
 
 def ssim(truth: np.ndarray, pred: np.ndarray, data_range: np.ndarray, win_size: int = 7) -> float:
@@ -77,7 +70,8 @@ def ssim(truth: np.ndarray, pred: np.ndarray, data_range: np.ndarray, win_size: 
 
 
 def _interior_mean(ssims: np.ndarray, win_size: int = 7) -> float:
-    """The mean of an SSIM map cropped by half a window on each side."""
+    """The mean of an SSIM map cropped by half a window on each side, as scikit-image crops
+    its map for the mean SSIM it returns."""
     pad = (win_size - 1) // 2
     return float(ssims[pad:-pad, pad:-pad].mean())
 
