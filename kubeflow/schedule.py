@@ -3,7 +3,10 @@ Vertex AI Pipelines schedule.
 
 The requests are the services' own types (`V2beta1RecurringRun` of `kfp_server_api`; Vertex's
 `aiplatform_v1.Schedule`), built here so that `--dry-run` can write exactly what would be sent
-without a cluster or a project.
+without a cluster or a project. A KFP request is sent with the public
+`kfp.Client.create_recurring_run`, given the request's settings and the spec's file; it builds
+the same body (a test checks it). Cron expressions are checked field by field
+(`kubeflow/cron.py`).
 """
 
 from __future__ import annotations
@@ -14,24 +17,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+import kfp_server_api
 import yaml
 
-CRON_FIELDS = 6  # KFP's cron: second minute hour day-of-month month day-of-week
+from kubeflow.cron import check_crontab, normalise_cron
+
 VERTEX_PARENT = re.compile(r"projects/[^/]+/locations/(?P<location>[a-z0-9-]+)")
-
-
-def normalise_cron(cron: str) -> str:
-    """KFP's six-field cron; a five-field (crontab) expression gets second 0.
-
-    Raises:
-        ValueError: the expression has neither five nor six fields.
-    """
-    fields = cron.split()
-    if len(fields) == CRON_FIELDS - 1:
-        fields = ["0", *fields]
-    if len(fields) != CRON_FIELDS:
-        raise ValueError(f"cron {cron!r}: expected 5 (crontab) or 6 (KFP, seconds first) fields")
-    return " ".join(fields)
 
 
 def recurring_run_request(
@@ -54,8 +45,6 @@ def recurring_run_request(
         ValueError: the spec file is not a PipelineSpec, the cron expression is malformed, or a
             parameter is not one of the spec's or not of its type.
     """
-    import kfp_server_api
-
     path, spec = _load_spec(spec_path)
     root = pipeline_root or spec.get("defaultPipelineRoot")
     return kfp_server_api.V2beta1RecurringRun(
@@ -69,7 +58,7 @@ def recurring_run_request(
         trigger=kfp_server_api.V2beta1Trigger(
             cron_schedule=kfp_server_api.V2beta1CronSchedule(cron=normalise_cron(cron))
         ),
-        max_concurrency=str(max_concurrency),
+        max_concurrency=max_concurrency,
         no_catchup=True,
     )
 
@@ -97,17 +86,16 @@ def vertex_schedule_request(
 
     Raises:
         ValueError: the spec file is not a PipelineSpec, the parent is malformed, the cron
-            expression does not have crontab's five fields (Vertex's form; a "TZ=..." prefix
-            is allowed), or a parameter is not one of the spec's or not of its type.
+            expression is not crontab's five fields (Vertex's form; a "TZ=..." prefix is
+            allowed), or a parameter is not one of the spec's or not of its type.
     """
+    # Deferred: the Vertex AI client takes seconds to import and only Vertex schedules need it.
     from google.cloud import aiplatform_v1
 
     path, spec = _load_spec(spec_path)
     if not VERTEX_PARENT.fullmatch(parent):
         raise ValueError(f"--vertex {parent!r}: expected projects/PROJECT/locations/REGION")
-    fields = cron.split()
-    if len(fields) - fields[0].startswith(("TZ=", "CRON_TZ=")) != CRON_FIELDS - 1:
-        raise ValueError(f"cron {cron!r}: Vertex schedules take crontab's 5 fields")
+    check_crontab(cron)
     job = aiplatform_v1.PipelineJob(
         display_name=name,
         pipeline_spec=spec,
@@ -135,6 +123,7 @@ def vertex_request_json(request: Any) -> str:
 
 def create_vertex_schedule(request: Any) -> Any:
     """Create the schedule with Vertex AI (application default credentials)."""
+    # Deferred: the Vertex AI client takes seconds to import and only Vertex schedules need it.
     from google.cloud import aiplatform_v1
 
     parent = request.create_pipeline_job_request.parent
@@ -164,14 +153,33 @@ def _parameter_values(path: Path, spec: dict, values: dict[str, str]) -> dict[st
 
 def request_json(request: Any) -> str:
     """The request as the JSON body the KFP API receives."""
-    import kfp_server_api
-
     body = kfp_server_api.ApiClient().sanitize_for_serialization(request)
     return json.dumps(body, indent=2, sort_keys=True)
 
 
-def create_schedule(host: str, experiment: str, request: Any) -> Any:
-    """Send `request` to the KFP endpoint at `host`, in `experiment` (created when missing)."""
+def recurring_run_arguments(request: Any, spec_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The arguments of `kfp.Client.create_recurring_run` that send `request`, the body
+    `recurring_run_request` built from the compiled spec at `spec_path` (the client reads the
+    spec from the file again)."""
+    return {
+        "experiment_id": request.experiment_id,
+        "job_name": request.display_name,
+        "cron_expression": request.trigger.cron_schedule.cron,
+        "max_concurrency": request.max_concurrency,
+        "no_catchup": request.no_catchup,
+        "params": request.runtime_config.parameters,
+        "pipeline_package_path": os.fspath(spec_path),
+        "pipeline_root": request.runtime_config.pipeline_root,
+        "enabled": request.mode == kfp_server_api.RecurringRunMode.ENABLE,
+    }
+
+
+def create_schedule(
+    host: str, experiment: str, request: Any, spec_path: str | os.PathLike[str]
+) -> Any:
+    """Send `request` (built from the spec at `spec_path`) to the KFP endpoint at `host`, in
+    `experiment` (created when missing)."""
+    # Deferred: the KFP client takes seconds to import and a dry run does not need it.
     import kfp
 
     client = kfp.Client(host=host)
@@ -180,4 +188,4 @@ def create_schedule(host: str, experiment: str, request: Any) -> Any:
     except ValueError:
         experiment_id = client.create_experiment(experiment).experiment_id
     request.experiment_id = experiment_id
-    return client._recurring_run_api.create_recurring_run(body=request)
+    return client.create_recurring_run(**recurring_run_arguments(request, spec_path))

@@ -456,7 +456,7 @@ def _kubeflow_schedule(args: argparse.Namespace) -> int:
         created = schedule.create_vertex_schedule(request)
         print(f"created Vertex schedule {created.name} ({args.cron})")
         return 0
-    created = schedule.create_schedule(args.host, args.experiment, request)
+    created = schedule.create_schedule(args.host, args.experiment, request, args.pipeline)
     print(f"created recurring run {created.recurring_run_id} ({args.cron})")
     return 0
 

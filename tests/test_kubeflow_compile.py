@@ -181,8 +181,33 @@ def test_schedule_sets_runtime_parameters(spec: dict, tmp_path: Path, capsys) ->
     assert "no runtime parameter 'steps'" in capsys.readouterr().err
 
 
+def test_schedule_sends_the_dry_run_body_through_the_public_client(
+    spec: dict, tmp_path: Path
+) -> None:
+    import kfp
+
+    from kubeflow import schedule
+
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(yaml.safe_dump(spec))
+    request = schedule.recurring_run_request(
+        pipeline, name="n", cron="0 3 1 * *", experiment_id="e", parameters={"input_base": "x"}
+    )
+
+    class RecurringRunApi:  # stands in for the cluster: keeps the body the client sends
+        def create_recurring_run(self, body):
+            self.body = body
+            return body
+
+    client = object.__new__(kfp.Client)  # no endpoint: create_recurring_run needs only the API
+    client._recurring_run_api = RecurringRunApi()
+    client.create_recurring_run(**schedule.recurring_run_arguments(request, pipeline))
+    sent = schedule.request_json(client._recurring_run_api.body)
+    assert sent == schedule.request_json(request)
+
+
 def test_schedule_rejects_bad_cron_and_non_specs(spec: dict, tmp_path: Path, capsys) -> None:
-    from kubeflow.schedule import normalise_cron
+    from kubeflow.cron import normalise_cron
 
     assert normalise_cron("*/30 * * * * *") == "*/30 * * * * *"
     pipeline = tmp_path / "pipeline.yaml"
