@@ -2,8 +2,9 @@
 
 `fill_scene` cuts a (H, W, bands) scene into the tiles of `plan_tiles`, sends the tiles that
 hold a pixel to fill to a tile filler (a model's serving signature, a classical fill) in
-batches, and blends the predictions with `Blender`'s feathered weights, as the Beam job does
-block by block. It is for scenes that fit in memory: the quality benchmark and gridded scenes.
+batches, and blends the predictions with the Beam job's code (`Blender`'s feathered weights and
+partial sums, `RowMerger`'s blend), the whole scene as one group. It is for scenes that fit in
+memory: the quality benchmark and gridded scenes.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from components.inpaint.tiling import Blender, plan_tiles
+from components.inpaint.tiling import Blender, RowMerger, plan_tiles
 
 # (n, S, S, bands) float32 values, NaN where unknown; (n, S, S) bool, True where to fill
 # -> (n, S, S, bands) filled (known pixels as given).
@@ -66,6 +67,8 @@ def fill_scene(
             blender.add(t, pred)
     filled = np.full((height, width, max(channels, bands)), np.nan, np.float32)
     filled[..., :bands] = values
-    mask, blended = blender.blended(to_fill)
+    merger = RowMerger(width, channels)
+    merger.add(blender.rows, *blender.partial(to_fill))
+    _, mask, blended = merger.pop(height)
     filled[mask, :channels] = blended
     return filled[..., :channels]

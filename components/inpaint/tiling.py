@@ -3,11 +3,12 @@
 A `TilePlan` covers a scene with square tiles of the model's side that overlap by twice the
 halo. Predictions are blended with feathered weights (`tile_weights`): a raised-cosine ramp
 across each overlap with a neighbouring tile, flat at the scene border. Large scenes are
-processed in `RowBlock`s of whole tile rows. Blocks own disjoint scene rows and are independent
-of each other: a block runs every tile touching its rows, so a tile row reaching across the
-boundary between two blocks is inferred by both (one tile row per boundary when tile > 4 * halo).
-That recomputation lets a Beam job process blocks in parallel, carrying no state between them,
-with memory O(block rows x width x bands).
+processed in `RowGroup`s of whole tile rows (`row_groups`), so every tile is inferred once. A
+group's `Blender` sums its tiles' weighted predictions over the rows they cover, and
+`Blender.partial` hands out the sums and weights at the gap pixels; neighbouring groups' rows
+overlap by the halos, so a `RowMerger` adds the groups' partial sums in order and hands out
+each group's `final` rows once no later group touches them. Memory is O(group rows x width x
+bands).
 """
 
 from __future__ import annotations
@@ -193,12 +194,12 @@ class Blender:
     """Weighted sums of tile predictions over a range of full-width scene rows.
 
     Accumulates in float64 so that the result does not depend on how many tiles overlap, and
-    adds tiles in the order given, so the same tiles in the same order give bit-identical rows
-    whether the scene is processed whole or in `RowBlock`s.
+    adds tiles in the order given, so the same tiles in the same order give bit-identical
+    sums whether the scene is blended whole or group by group (`RowGroup`, `RowMerger`).
     """
 
     def __init__(self, plan: TilePlan, rows: range, bands: int) -> None:
-        """Empty sums for scene rows `rows` (e.g. a block's `owned`) and `bands` bands.
+        """Empty sums for scene rows `rows` (e.g. a group's `rows`) and `bands` bands.
 
         Raises:
             ValueError: `rows` is empty, not contiguous or outside the scene, or `bands` < 1.
@@ -212,13 +213,6 @@ class Blender:
         self.bands = _check_int("bands", bands, 1)
         self._sum = np.zeros((len(rows), plan.width, self.bands), np.float64)
         self._weight = np.zeros((len(rows), plan.width), np.float64)
-
-    @property
-    def weight(self) -> np.ndarray:
-        """Sum of the weights added so far at each pixel: read-only float64 (rows, width)."""
-        view = self._weight.view()
-        view.flags.writeable = False
-        return view
 
     def add(self, tile: Tile, pred: np.ndarray) -> None:
         """Adds a tile's prediction, (tile, tile, bands) or its in-scene (rows, cols, bands).
@@ -245,61 +239,17 @@ class Blender:
         self._sum[target] += weights[..., None] * pred[inside, : tile.cols]
         self._weight[target] += weights
 
-    def compose(self, original: np.ndarray, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The original rows with blended values in the gap pixels that any tile covered.
-
-        Args:
-            original: (rows, width, bands) scene values for this blender's rows.
-            gap: bool (rows, width), True = gap.
-
-        Returns:
-            (filled, filled_mask): filled has `original`'s dtype and equals it bit for bit
-            (NaN included) wherever filled_mask is False; filled_mask is gap & (weight > 0).
-
-        Raises:
-            ValueError: `original` or `gap` does not match this blender's rows, width and bands.
-        """
-        self._check_rows("original", original.shape, (len(self.rows), self.plan.width, self.bands))
-        filled_mask, blended = self.blended(gap)
-        filled = original.copy()
-        filled[filled_mask] = blended.astype(original.dtype)
-        return filled, filled_mask
-
     def partial(self, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(mask, sums, weights) at the gap pixels any tile covered: what a `RowMerger` takes.
 
         mask is gap & (weight > 0) over this blender's rows; sums (n, bands) are the weighted
         predictions there and weights (n,) their weights, both float64.
         """
-        self._check_rows("gap", gap.shape, self._weight.shape)
+        if gap.shape != self._weight.shape:
+            raise ValueError(f"gap for scene rows {self.rows} must have shape "
+                             f"{self._weight.shape}, got {gap.shape}")  # fmt: skip
         mask = gap & (self._weight > 0)
         return mask, self._sum[mask], self._weight[mask]
-
-    def blended(self, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(filled_mask, values): gap & (weight > 0), and the blended (n, bands) float32 there.
-
-        What `compose` writes, without the original rows: a job that stores only the filled
-        pixels of a block needs nothing else.
-        """
-        self._check_rows("gap", gap.shape, self._weight.shape)
-        filled_mask = gap & (self._weight > 0)
-        blended = self._sum[filled_mask] / self._weight[filled_mask][:, None]
-        return filled_mask, blended.astype(np.float32)
-
-    def unfilled(self, gap: np.ndarray) -> int:
-        """Gap pixels no tile was added over; they keep their original value (an error).
-
-        Raises:
-            ValueError: `gap` does not match this blender's rows and width.
-        """
-        self._check_rows("gap", gap.shape, self._weight.shape)
-        return int(np.count_nonzero(gap & (self._weight == 0)))
-
-    def _check_rows(self, name: str, shape: tuple[int, ...], expected: tuple[int, ...]) -> None:
-        if shape != expected:
-            raise ValueError(
-                f"{name} for scene rows {self.rows} must have shape {expected}, got {shape}"
-            )
 
 
 def _starts(length: int, tile: int, step: int) -> tuple[int, ...]:
