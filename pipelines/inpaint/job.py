@@ -79,9 +79,11 @@ class InpaintConfig:
 
     Attributes:
         model: the pushed (or exported) model's folder, local or gs://.
-        inputs: globs of products (.SEN3 folders or .zip), local or gs://.
+        inputs: globs of products (.SEN3 folders or .zip), or of NetCDF series (with
+            `gridded`), local or gs://.
         output: the folder (local or gs://) that receives `<name>.SEN3`, optionally `<name>.png`
-            (before, after, filled mask) and `<name>.tif`, and the job's summary files.
+            (before, after, filled mask) and `<name>.tif` (or each series under its file
+            name), and the job's summary files.
         tile: the model window's side (a multiple of the model's stride).
         halo: overlap on each side between neighbouring tiles (blended with feathered weights).
         block_tile_rows: tile rows per row block (memory grows with it).
