@@ -15,6 +15,7 @@ LOCK = Path(__file__).resolve().parent / "requirements.lock"
 # The distributions the batch job's workers import (tests/test_packaging.py follows the job's
 # imports and checks this list).
 WORKER_REQUIREMENTS = (
+    "affine",
     "apache-beam[gcp]",
     "google-cloud-storage",
     "h5netcdf",
@@ -24,7 +25,9 @@ WORKER_REQUIREMENTS = (
     "netcdf4",
     "numpy",
     "pydantic",
+    "pyyaml",
     "rasterio",
+    "scipy",
     "tensorflow",
     "xarray",
 )

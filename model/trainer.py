@@ -58,19 +58,22 @@ def _mask_library(train_files: list[str]):
 
 def _ingest_description(train_files: list[str]) -> dict[str, Any]:
     """What the model records of its examples, from the ingest configuration MaskGen stored:
-    the input channels' names in order, their physical quantity and the patch size."""
+    the input channels' names in order, their physical quantity, the patch size and the layout
+    of a NetCDF series."""
     from components.example_gen.config import IngestConfig
     from components.mask_gen.executor import EXAMPLES_INGEST_FILE
 
     path = _beside_examples(train_files, EXAMPLES_INGEST_FILE)
     if not tf.io.gfile.exists(path):
-        return {"band_names": None, "quantity": None, "patch_size": None}
+        return {"band_names": None, "quantity": None, "patch_size": None, "gridded": None}
     with tf.io.gfile.GFile(path) as f:
         ingest = IngestConfig.from_json(f.read())
     return {
         "band_names": list(ingest.bands),
         "quantity": ingest.quantity,
         "patch_size": ingest.patch_size,
+        # The layout of a NetCDF series, so the batch job fills such series without being told.
+        "gridded": ingest.gridded.to_dict() if ingest.kind == "netcdf" else None,
     }
 
 

@@ -142,7 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
             "s3inpaint_fill.nc), optionally <name>.png and <name>.tif, and each run's "
             "runs/<run id>/summary.json and dead_letter.jsonl (the latest also as summary.json "
             "and dead_letter.jsonl) under OUTPUT. One job at a time per OUTPUT (a lease). "
-            "Re-runs skip complete outputs."
+            "Re-runs skip complete outputs. A model trained on a gridded NetCDF series fills "
+            "NetCDF series (--input 'series/*.nc'), each written as OUTPUT/<file name> with "
+            "the gaps of its variables filled, a `filled` flag and <var>_uncertainty; the "
+            "layout is the one the model was trained on, or --gridded-config."
         ),
     )
     inpaint.add_argument("--model", required=True, metavar="DIR", help="pushed model folder")
@@ -163,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write a GeoTIFF of these bands (with the filled flag), georeferenced by GCPs",
     )  # fmt: skip
     inpaint.add_argument("--quicklook", action="store_true", help="also write a before/after PNG")
+    inpaint.add_argument(
+        "--gridded-config", metavar="FILE",
+        help="YAML or JSON layout of gridded NetCDF inputs (the keys of ingest.gridded: "
+        "variables, time_dim, y_dim, x_dim, mask_variable); default: the model's own",
+    )  # fmt: skip
     inpaint.add_argument("--overwrite", action="store_true", help="redo complete outputs too")
     inpaint.add_argument(
         "--verbose", action="store_true",
@@ -381,9 +389,15 @@ def _history(args: argparse.Namespace) -> int:
 def _inpaint(args: argparse.Namespace) -> int:
     if not args.verbose:
         quiet_libraries()  # before TensorFlow is imported, here and in Beam's workers
+    from components.gridded import GriddedConfig
     from components.olci.storage import require_credentials
     from pipelines.inpaint.job import FAILED, InpaintConfig, run
 
+    try:
+        layout = GriddedConfig.load(args.gridded_config) if args.gridded_config else None
+    except (OSError, ValueError) as error:
+        print(f"s3inpaint inpaint: --gridded-config: {error}", file=sys.stderr)
+        return 2
     config = InpaintConfig(
         model=args.model,
         inputs=tuple(args.input),
@@ -395,6 +409,7 @@ def _inpaint(args: argparse.Namespace) -> int:
         geotiff_bands=tuple(args.geotiff_bands),
         quicklook=args.quicklook,
         overwrite=args.overwrite,
+        gridded=layout,
     )
     try:
         require_credentials(*config.inputs, config.output, config.model)

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from components import features
 from components.example_gen.config import IngestConfig
 from components.olci.format import BAND_NAMES
+from pipelines.cli import main
 from pipelines.config import PipelineConfig
 from pipelines.outputs import latest_artifact
 
@@ -173,6 +175,21 @@ def test_gridded_netcdf_series_trains_and_is_evaluated_end_to_end(tmp_path: Path
     report = (evaluation / "report.html").read_text()
     assert "the data's units" in report and "reflectance units" not in report
     assert list((evaluation / "panels").glob("*.png"))
+
+    # The model records the series' layout, so `s3inpaint inpaint` fills the series untold.
+    model = latest_artifact(root, "Trainer", "model") / "Format-Serving"
+    meta = json.loads((model / "s3inpaint_model.json").read_text())
+    assert meta["band_names"] == ["chlor_a"] and meta["gridded"] == gridded.to_dict()
+    out = tmp_path / "filled"
+    argv = ["inpaint", "--model", str(model), "--input", str(base / "*.nc"), "--output", str(out),
+            "--tile", "32", "--halo", "4"]  # fmt: skip
+    assert main(argv) == 0
+    with xr.open_dataset(base / "chl.nc") as before, xr.open_dataset(out / "chl.nc") as after:
+        gap = before["chlor_a"].isnull().values
+        assert np.isfinite(after["chlor_a"].values).all()
+        np.testing.assert_array_equal(after["filled"].values, gap.astype(np.int8))
+        np.testing.assert_array_equal(after["chlor_a"].values[~gap], before["chlor_a"].values[~gap])
+        assert after["chlor_a_uncertainty"].attrs["units"] == before["chlor_a"].attrs["units"]
 
 
 def test_trainer_exports_a_serving_model(olci_run) -> None:

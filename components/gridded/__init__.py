@@ -19,7 +19,13 @@ from components.gridded.errors import (
     WrongFormatError,
 )
 from components.gridded.geotiff import open_geotiff
-from components.gridded.netcdf_series import open_scene, open_series, scene_count, scene_names
+from components.gridded.netcdf_series import (
+    open_scene,
+    open_series,
+    open_series_masked,
+    scene_count,
+    scene_names,
+)
 from components.gridded.samples import write_geotiff_stack, write_netcdf_series
 from components.gridded.scene import make_scene
 
@@ -40,6 +46,7 @@ __all__ = [
     "open_geotiff",
     "open_scene",
     "open_series",
+    "open_series_masked",
     "scene_count",
     "scene_names",
     "write_geotiff_stack",

@@ -6,7 +6,9 @@ JSON-able dict; every problem is reported naming the key and the offending value
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import StrictStr
@@ -67,6 +69,27 @@ class GriddedConfig(Section):
         if not isinstance(data, Mapping):
             raise GriddedConfigError(f"expected a mapping, got {type(data).__name__}: {data!r}")
         return parse(cls, data, GriddedConfigError)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> GriddedConfig:
+        """Read the config from a YAML or JSON file of `to_dict`'s keys.
+
+        Raises:
+            GriddedConfigError: the file is not YAML or not a mapping, or has unknown, missing
+                or bad keys; the message names the file.
+            OSError: the file cannot be read.
+        """
+        import yaml
+
+        file = Path(path)
+        try:
+            data = yaml.safe_load(file.read_text())
+        except yaml.YAMLError as error:
+            raise GriddedConfigError(f"{file}: {error}") from None
+        try:
+            return cls.from_dict(data)
+        except GriddedConfigError as error:
+            raise GriddedConfigError(f"{file}: {error}") from None
 
 
 def check_band_names(

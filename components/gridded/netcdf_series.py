@@ -92,6 +92,21 @@ def open_series(path: str | os.PathLike[str], config: GriddedConfig) -> Iterator
             yield series.scene(index)
 
 
+def open_series_masked(
+    path: str | os.PathLike[str], config: GriddedConfig
+) -> Iterator[tuple[xr.Dataset, np.ndarray]]:
+    """Every scene of the file (see `open_series`) with its mask: boolean (rows, columns), True
+    where `mask_variable` marks a pixel that is never valid (land, ice); all False without one.
+
+    Unlike `valid`, the mask tells a pixel that may never hold a value from a missing one (a
+    gap), which is what a fill needs.
+    """
+    with _opened(path) as ds:
+        series = _Series.of(ds, str(path), config)
+        for index in range(len(series.names)):
+            yield series.scene(index), series.masked(index)
+
+
 @contextmanager
 def _opened(path: str | os.PathLike[str]) -> Iterator[xr.Dataset]:
     source = str(path)
@@ -148,10 +163,7 @@ class _Series:
             array = self._grid_values(name, step)
             bands[name] = array.values
             attrs[name] = dict(array.attrs)
-        masked = None
-        if config.mask_variable is not None:
-            mask = self._grid_values(config.mask_variable, step).values
-            masked = np.isfinite(mask) & (mask != 0)
+        masked = self.masked(index) if config.mask_variable is not None else None
         out = make_scene(
             bands,
             product_name=self.names[index],
@@ -163,6 +175,16 @@ class _Series:
         )
         out.encoding["source"] = self.path
         return out
+
+    def masked(self, index: int) -> np.ndarray:
+        """Scene `index`'s pixels that `mask_variable` marks never valid; its fill values and
+        a series without a mask mark none."""
+        shape = (self.ds.sizes[self.config.y_dim], self.ds.sizes[self.config.x_dim])
+        if self.config.mask_variable is None:
+            return np.zeros(shape, bool)
+        step = {} if self.config.time_dim is None else {self.config.time_dim: index}
+        mask = self._grid_values(self.config.mask_variable, step).values
+        return np.isfinite(mask) & (mask != 0)
 
     def _grid_values(self, name: str, step: dict[str, int]) -> xr.DataArray:
         array = self.ds[name]

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ import numpy as np
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 
+from components.gridded import GriddedConfig
 from components.inpaint.tiling import (
     Blender,
     RowMerger,
@@ -48,17 +49,28 @@ from components.inpaint.tiling import (
 from components.olci.errors import ProductError
 from components.olci.format import MANIFEST, quantity_factor
 from components.olci.storage import is_gcs
+from pipelines.inpaint import gridded
 from pipelines.inpaint.lease import Lease, new_run_id
 from pipelines.inpaint.model import MODEL_MICROSECONDS, NAMESPACE, BlockModelHandler, ModelInfo
 from pipelines.inpaint.scene import decode_block, encode_block, output_name, read_rows, tile_input
+from pipelines.inpaint.stages import (
+    FAILED,
+    FAILURES,
+    OUTCOMES,
+    SKIPPED,
+    STALE_SECONDS,
+    TILES,
+    WRITTEN,
+    Outcome,
+    remove_staged,
+)
+from pipelines.inpaint.stages import counter as _counter
+from pipelines.inpaint.stages import gcs_client as _gcs_client
 
 log = logging.getLogger(__name__)
 
-WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
 SUMMARY_FILE, DEAD_LETTER_FILE, WORK_FOLDER = "summary.json", "dead_letter.jsonl", ".s3inpaint-work"
 RUNS_FOLDER = "runs"  # runs/<run id>/summary.json and dead_letter.jsonl: every run's record
-TILES, OUTCOMES, FAILURES = "tiles", "outcomes", "failures"
-STALE_SECONDS = 6 * 3600  # a writer's temporary folder untouched this long was left by a kill
 
 
 @dataclass(frozen=True)
@@ -67,9 +79,11 @@ class InpaintConfig:
 
     Attributes:
         model: the pushed (or exported) model's folder, local or gs://.
-        inputs: globs of products (.SEN3 folders or .zip), local or gs://.
+        inputs: globs of products (.SEN3 folders or .zip), or of NetCDF series (with
+            `gridded`), local or gs://.
         output: the folder (local or gs://) that receives `<name>.SEN3`, optionally `<name>.png`
-            (before, after, filled mask) and `<name>.tif`, and the job's summary files.
+            (before, after, filled mask) and `<name>.tif` (or each series under its file
+            name), and the job's summary files.
         tile: the model window's side (a multiple of the model's stride).
         halo: overlap on each side between neighbouring tiles (blended with feathered weights).
         block_tile_rows: tile rows per row block (memory grows with it).
@@ -77,6 +91,9 @@ class InpaintConfig:
         geotiff_bands: bands of the GeoTIFF beside each product (none: no GeoTIFF).
         quicklook: write the before/after PNG (it costs seconds a full scene: off unless asked).
         overwrite: redo products whose complete output exists.
+        gridded: the layout of gridded NetCDF series to fill instead of OLCI products (the
+            inputs are then NetCDF files, each written under its own name); None for OLCI
+            products, or the layout the model records (`for_model`).
     """
 
     model: str
@@ -89,9 +106,20 @@ class InpaintConfig:
     geotiff_bands: tuple[str, ...] = ()
     quicklook: bool = False
     overwrite: bool = False
+    gridded: GriddedConfig | None = None
+
+    def for_model(self, model: ModelInfo) -> InpaintConfig:
+        """These settings with the gridded layout the model records, unless one is given."""
+        if self.gridded is None and model.gridded is not None:
+            return replace(self, gridded=model.gridded)
+        return self
 
     def check(self, model: ModelInfo) -> None:
         """Raise ValueError when the settings cannot work with `model`."""
+        if model.temporal_window > 0:
+            raise ValueError(f"model {model.path} takes {model.temporal_window} neighbouring "
+                             "scenes on each side as context: temporal models are not yet "
+                             "supported by the batch job")  # fmt: skip
         if self.tile % model.stride:
             raise ValueError(f"tile {self.tile} is not a multiple of the model's stride "
                              f"{model.stride}")  # fmt: skip
@@ -99,8 +127,15 @@ class InpaintConfig:
             raise ValueError(f"halo {self.halo} must satisfy 0 <= 2 * halo < tile {self.tile}")
         if self.block_tile_rows < 1 or self.batch_size < 1:
             raise ValueError("block_tile_rows and batch_size must be positive")
+        if self.gridded is not None:
+            gridded.check_model(self, model)
+            return
         from components.olci.format import BAND_NAMES
 
+        if unknown := sorted(set(model.bands) - set(BAND_NAMES)):
+            raise ValueError(f"model {model.path} takes bands {unknown} that are not OLCI L2 WFR "
+                             "bands: a model of a gridded series fills NetCDF series (give "
+                             "--gridded-config, or train it on a NetCDF ingest)")  # fmt: skip
         if unknown := sorted(set(self.geotiff_bands) - set(BAND_NAMES)):
             raise ValueError(f"geotiff bands {unknown} are not OLCI bands {BAND_NAMES}")
         # Every band of a product is written and the `filled` flag is one per pixel: a band
@@ -116,19 +151,6 @@ class InpaintConfig:
         return FileSystems.join(self.output, WORK_FOLDER, name)
 
 
-@dataclass
-class Outcome:
-    """How one input ended."""
-
-    input: str
-    state: str
-    reason: str = ""
-    output: str = ""
-    filled_pixels: int = 0
-    tiles: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-
-
 @dataclass(frozen=True)
 class ProductJob:
     """A product the planner sent through the model: what the writer needs."""
@@ -139,16 +161,6 @@ class ProductJob:
     width: int
     tiles: dict[str, int]
     started: float
-
-
-def _gcs_client(path: str) -> Any:
-    from components.olci.storage import default_gcs_client
-
-    return default_gcs_client(path) if is_gcs(path) else None
-
-
-def _counter(name: str) -> Any:
-    return beam.metrics.Metrics.counter(NAMESPACE, name)
 
 
 def match_products(pattern: str) -> tuple[list[str], list[str]]:
@@ -206,7 +218,7 @@ def check_output_apart(config: InpaintConfig) -> None:
     output = _comparable(config.output)
     for pattern in config.inputs:
         try:
-            found, others = match_products(pattern)
+            found, others = _matcher(config)(pattern)
         except Exception:  # reported as the glob's failed outcome by the job itself
             continue
         for path in (*found, *others):
@@ -333,7 +345,8 @@ class BlendBlock(beam.DoFn):
         gaps, indices = result.example
         config = self._config
         plan = plan_tiles(height, width, config.tile, config.halo)
-        rows = row_groups(plan, config.block_tile_rows)[b].rows
+        groups = row_groups(plan, config.block_tile_rows)
+        rows = groups[b % len(groups)].rows  # a series numbers its blocks across its scenes
         blender = Blender(plan, rows, self._bands)
         gap = np.zeros((len(rows), width), bool)
         for (i, j), tile_gap, pred in zip(indices, gaps, result.inference, strict=True):
@@ -386,7 +399,7 @@ class WriteProduct(beam.DoFn):
             for job in grouped["job"]:  # none when planning failed after some blocks went out
                 yield self._outcome(job, blocks, failures)
         finally:
-            _remove_staged(self._config, name, blocks)
+            remove_staged(self._config.output, self._config.work(name), name, blocks)
 
     def _outcome(self, job: ProductJob, blocks: list, failures: list[str]) -> Outcome:
         target = self._config.target(job.name)
@@ -510,17 +523,6 @@ def _filled_flag(product: Path) -> np.ndarray:
         return np.asarray(nc.variables["filled"][:], bool)
 
 
-def _remove_staged(config: InpaintConfig, name: str, blocks: list[tuple[int, str]]) -> None:
-    """Delete a product's block files and (locally) its work folder, whatever became of it."""
-    try:
-        if blocks:
-            FileSystems.delete([path for _, path in blocks])
-    except Exception:  # the product's outcome stands; the run's end removes local leftovers
-        log.exception("%s: could not delete its staged blocks", name)
-    if not is_gcs(config.output):  # gs:// has no folders; a failed upload leaves no object
-        shutil.rmtree(config.work(name), ignore_errors=True)
-
-
 def _copy_out(local: Path, target: str) -> None:
     with open(local, "rb") as src, FileSystems.create(target) as dst:
         while chunk := src.read(1 << 22):
@@ -551,17 +553,23 @@ def progress_line(outcome: Outcome, elapsed: float) -> str:
 
 def build(pipeline: beam.Pipeline, config: InpaintConfig, model: ModelInfo) -> beam.PCollection:
     """Add the job to `pipeline`; returns the PCollection of Outcomes (one per input)."""
+    if config.gridded is None:
+        match, name, plan = MatchProducts(), output_name, PlanProduct(config, model)
+        write = WriteProduct(config, model)
+    else:
+        match, name, plan = gridded.MatchSeries(), gridded.output_name, gridded.PlanSeries(
+            config, model)  # fmt: skip
+        write = gridded.WriteSeries(config, model)
     matched = (
         pipeline
         | "Globs" >> beam.Create(list(config.inputs))
-        | "Match" >> beam.ParDo(MatchProducts()).with_outputs(OUTCOMES, main="products")
+        | "Match" >> beam.ParDo(match).with_outputs(OUTCOMES, main="products")
     )
     planned = (
         matched.products
-        | "ByName" >> beam.Map(lambda path: (output_name(path), path))
+        | "ByName" >> beam.Map(lambda path: (name(path), path))
         | "GroupByName" >> beam.GroupByKey()
-        | "Plan"
-        >> beam.ParDo(PlanProduct(config, model)).with_outputs(TILES, OUTCOMES, main="jobs")
+        | "Plan" >> beam.ParDo(plan).with_outputs(TILES, OUTCOMES, main="jobs")
     )
     handler = KeyedModelHandler(BlockModelHandler(model.path, config.batch_size))
     # A block the model or the blend fails on fails its product, with the error as the reason.
@@ -579,7 +587,7 @@ def build(pipeline: beam.Pipeline, config: InpaintConfig, model: ModelInfo) -> b
     written = (
         {"job": planned.jobs, "blocks": blocks, FAILURES: failures}
         | "JoinBlocks" >> beam.CoGroupByKey()
-        | "Write" >> beam.ParDo(WriteProduct(config, model))
+        | "Write" >> beam.ParDo(write)
     )
     return (
         (matched[OUTCOMES], planned[OUTCOMES], written)
@@ -646,10 +654,13 @@ def run(config: InpaintConfig, beam_args: list[str] | None = None) -> dict:
     options = PipelineOptions(beam_args or [])
     FileSystems.set_options(options)  # gs:// access outside the pipeline uses the same options
     model = read_model_info(config.model)
+    config = config.for_model(model)
     config.check(model)
     check_saved_model(config.model)
     check_output_apart(config)
     first = _first_product(config)
+    if first and config.gridded is not None:  # the model's variables are in the series
+        gridded.check_first_input(first, gridded.layout_for(config.gridded, model))
     size = product_bytes(first, _gcs_client(first)) if first else 0
     check_output(config.output, size, _gcs_client(config.output))
     run_id = new_run_id()
@@ -673,12 +684,17 @@ def run(config: InpaintConfig, beam_args: list[str] | None = None) -> dict:
 
 
 def _first_product(config: InpaintConfig) -> str | None:
-    """The first product the inputs match (None when they match none)."""
+    """The first product (or series) the inputs match (None when they match none)."""
     for pattern in config.inputs:
         try:
-            found, _ = match_products(pattern)
+            found, _ = _matcher(config)(pattern)
         except Exception:  # reported as the glob's failed outcome by the job itself
             continue
         if found:
             return found[0]
     return None
+
+
+def _matcher(config: InpaintConfig):
+    """The function that splits what a glob matches into inputs of the job's kind and others."""
+    return match_products if config.gridded is None else gridded.match_series

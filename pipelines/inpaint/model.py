@@ -18,6 +18,8 @@ from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 
+from components.configuration import ConfigError
+from components.gridded.config import GriddedConfig
 from components.olci.format import BAND_NAMES, RHO_W, RRS
 
 METADATA_FILE = "s3inpaint_model.json"  # model.export.METADATA, without importing TensorFlow
@@ -43,6 +45,8 @@ class ModelInfo:
     stride: int  # tile sides must be multiples of this
     quantity: str = RHO_W  # the reflectance it was trained on and fills in (RHO_W or RRS)
     uncertainty: bool = False  # its signature also returns `sigma`, per band
+    gridded: GriddedConfig | None = None  # the layout of the NetCDF series it was trained on
+    temporal_window: int = 0  # neighbouring scenes on each side it takes as context
 
     @property
     def channels(self) -> int:
@@ -58,6 +62,16 @@ class _Description(BaseModel):
     stride: StrictInt = Field(gt=0)
     quantity: StrictStr | None = None
     outputs: list[StrictStr] = []
+    gridded: dict | None = None  # GriddedConfig's dict form, for a model of a NetCDF series
+    temporal_window: StrictInt = Field(0, ge=0)
+    config: dict = {}  # the ModelConfig it was trained with
+
+
+def _temporal_window(meta: _Description) -> int:
+    """The temporal context the model takes: stated at the top of the description or in the
+    ModelConfig it records (`config`)."""
+    window = meta.config.get("temporal_window", 0)
+    return max(meta.temporal_window, window if isinstance(window, int) else 0)
 
 
 def read_model_info(path: str) -> ModelInfo:
@@ -85,15 +99,19 @@ def read_model_info(path: str) -> ModelInfo:
         names = list(BAND_NAMES)  # models exported before band names were recorded
     if not names or len(names) != meta.bands:
         raise ValueError(f"{meta_path}: does not say which {meta.bands} bands it takes")
-    unknown = sorted(set(names) - set(BAND_NAMES))
-    if unknown:
-        raise ValueError(f"{meta_path}: bands {unknown} are not OLCI L2 WFR bands")
+    gridded = None
+    if meta.gridded is not None:
+        try:
+            gridded = GriddedConfig.from_dict(meta.gridded)
+        except ConfigError as error:
+            raise ValueError(f"{meta_path}: gridded: {error}") from None
     # Models exported before quantities were recorded were trained on what ingest read: ρw for
     # collection 003, the archive's mainstay.
     quantity = meta.quantity or RHO_W
     if quantity not in (RHO_W, RRS):
         raise ValueError(f"{meta_path}: quantity {quantity!r} is not {RHO_W!r} or {RRS!r}")
-    return ModelInfo(path, tuple(names), meta.stride, quantity, SIGMA in meta.outputs)
+    return ModelInfo(path, tuple(names), meta.stride, quantity, SIGMA in meta.outputs, gridded,
+                     _temporal_window(meta))  # fmt: skip
 
 
 def check_saved_model(path: str) -> None:

@@ -1,0 +1,311 @@
+"""The batch job's stages for gridded NetCDF series: match files, plan, write.
+
+A NetCDF file is one input of the job (one outcome, one output file of the same name). Its
+scenes (time steps) are read one at a time through one open file, each cut into the same row
+blocks of tiles as an OLCI scene, so memory follows a scene, not the series; a block's key
+numbers it across the series (`scene * blocks_per_scene + block`). The writer fills a copy of the
+source scene by scene (`components.gridded.series_writer`) and commits it by a rename, or for a
+gs:// output uploads it as one object, create-only: a file under the output's name is complete.
+
+The model's bands are the series' variables, matched by name; the pixels to fill are those where
+a variable is missing and `mask_variable` (land, ice) does not mask.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import apache_beam as beam
+import numpy as np
+import xarray as xr
+from apache_beam.io.filesystems import FileSystems
+
+from components.gridded import GriddedConfig, open_series_masked, scene_names
+from components.gridded.series_writer import SeriesWriter, remove_stale_temporaries
+from components.inpaint.tiling import TileReason, plan_tiles, row_groups, tile_needs_model
+from components.olci.storage import is_gcs, split_gcs
+from pipelines.inpaint.model import ModelInfo
+from pipelines.inpaint.scene import decode_block, tile_input
+from pipelines.inpaint.stages import (
+    FAILED,
+    OUTCOMES,
+    SKIPPED,
+    STALE_SECONDS,
+    TILES,
+    WRITTEN,
+    Outcome,
+    counter,
+    gcs_client,
+    remove_staged,
+)
+
+if TYPE_CHECKING:
+    from pipelines.inpaint.job import InpaintConfig
+
+NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".cdf")
+
+
+def check_model(config: InpaintConfig, model: ModelInfo) -> None:
+    """Raise ValueError when `model` cannot fill series of `config.gridded`'s layout."""
+    if config.quicklook or config.geotiff_bands:
+        raise ValueError("--quicklook and --geotiff-bands are for OLCI products; a gridded "
+                         "series is written as NetCDF, its own format")  # fmt: skip
+    variables, bands = config.gridded.variables, model.bands
+    if set(variables) != set(bands):
+        raise ValueError(
+            f"model {model.path} takes the bands {list(bands)}, matched by name to the series' "
+            f"variables, but the gridded layout names the variables {list(variables)}: fill a "
+            "series with a model trained on the same variables"
+        )
+
+
+def layout_for(config: GriddedConfig, model: ModelInfo) -> GriddedConfig:
+    """The layout that reads the model's bands, in the model's channel order."""
+    return replace(config, variables=model.bands)
+
+
+def check_first_input(path: str, layout: GriddedConfig) -> None:
+    """Read a local series' header against the layout (its dims and the model's variables).
+
+    Raises:
+        GriddedError: naming the file and what it lacks.
+    """
+    if not is_gcs(path):
+        scene_names(path, layout)
+
+
+def output_name(path: str) -> str:
+    """A series' output file name: its own."""
+    return path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def match_series(pattern: str) -> tuple[list[str], list[str]]:
+    """(series, others): the files a glob matches, split into NetCDF files (by suffix) and the
+    rest; Beam's BeamIOError when the location cannot be listed."""
+    files = sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+    series = [f for f in files if f.lower().endswith(NETCDF_SUFFIXES)]
+    return series, [f for f in files if f not in series]
+
+
+class MatchSeries(beam.DoFn):
+    """A glob -> the NetCDF files it matches; anything else fails."""
+
+    def process(self, pattern: str) -> Iterator[Any]:
+        try:
+            found, others = match_series(pattern)
+        except Exception as error:  # Beam raises BeamIOError for an unreadable location
+            reason = f"cannot match: {error}"
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(pattern, FAILED, reason))
+            return
+        for other in others:
+            reason = f"not a NetCDF series: its name does not end in {', '.join(NETCDF_SUFFIXES)}"
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(other, FAILED, reason))
+        if not found and not others:
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(pattern, FAILED, "matches nothing"))
+        yield from found
+
+
+@dataclass(frozen=True)
+class SeriesJob:
+    """A series the planner sent through the model: what the writer needs."""
+
+    input: str
+    name: str
+    scenes: int
+    height: int
+    width: int
+    tiles: dict[str, int]
+    started: float
+
+
+def scene_input(
+    scene: xr.Dataset, masked: np.ndarray, bands: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values (rows, columns, bands) float32 NaN where unknown; gap; water) of a scene.
+
+    The gap is every pixel the mask leaves where a band is missing; masked pixels are no gap
+    and have no value.
+    """
+    values = np.stack([np.asarray(scene[b].values, np.float32) for b in bands], axis=-1)
+    water = ~masked
+    gap = water & ~np.asarray(scene["valid"].values, bool)
+    values[masked] = np.nan
+    return values, gap, water
+
+
+@contextmanager
+def local_copy(path: str) -> Iterator[Path]:
+    """`path` as a local file: itself, or a gs:// object downloaded to a temporary folder."""
+    if not is_gcs(path):
+        yield Path(path)
+        return
+    bucket, key = split_gcs(path)
+    with tempfile.TemporaryDirectory(prefix="s3inpaint-") as tmp:
+        local = Path(tmp) / output_name(path)
+        gcs_client(path).bucket(bucket).blob(key).download_to_filename(str(local))
+        yield local
+
+
+def output_exists(target: str) -> bool:
+    """Whether a committed output is at `target` (one is only ever there whole)."""
+    if not is_gcs(target):
+        return os.path.isfile(target)
+    bucket, key = split_gcs(target)
+    return gcs_client(target).bucket(bucket).get_blob(key) is not None
+
+
+class PlanSeries(beam.DoFn):
+    """Skip complete outputs; emit each scene's row blocks' tiles that hold a gap."""
+
+    def __init__(self, config: InpaintConfig, model: ModelInfo) -> None:
+        self._config = config
+        self._model = model
+
+    def process(self, element: tuple[str, list[str]]) -> Iterator[Any]:
+        name, paths = element
+        first, *others = sorted(paths)
+        for other in others:
+            counter(FAILED).inc()
+            reason = f"another input has the same file name {name}: {first}"
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(other, FAILED, reason))
+        config, started = self._config, time.time()
+        target = config.target(name)
+        try:
+            if not config.overwrite and output_exists(target):
+                counter(SKIPPED).inc()
+                reason = "a complete output exists"
+                yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(first, SKIPPED, reason, target))
+                return
+            yield from self._plan(first, name, started)
+        except Exception as error:
+            counter(FAILED).inc()
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(
+                first, FAILED, f"{type(error).__name__}: {error}", target))  # fmt: skip
+
+    def _plan(self, path: str, name: str, started: float) -> Iterator[Any]:
+        config, bands = self._config, self._model.bands
+        layout = layout_for(config.gridded, self._model)
+        counts = dict.fromkeys((r.value for r in TileReason), 0)
+        scenes = height = width = 0
+        with local_copy(path) as local:
+            for index, (scene, masked) in enumerate(open_series_masked(local, layout)):
+                scenes, (height, width) = index + 1, masked.shape
+                values, gap, water = scene_input(scene, masked, bands)
+                plan = plan_tiles(height, width, config.tile, config.halo)
+                blocks = row_groups(plan, config.block_tile_rows)
+                for b, block in enumerate(blocks):
+                    inputs, indices = [], []
+                    for tile in block.tiles:
+                        window = tile.slices()
+                        reason = tile_needs_model(gap[window], water[window])
+                        counts[reason.value] += 1
+                        if reason is TileReason.FILL:
+                            inputs.append(tile_input(values, gap, tile, config.tile, 0))
+                            indices.append(tile.index)
+                    if inputs:
+                        key = (name, height, width, index * len(blocks) + b)
+                        tiles = (np.stack([i[0] for i in inputs]),
+                                 np.stack([i[1] for i in inputs]), tuple(indices))  # fmt: skip
+                        yield beam.pvalue.TaggedOutput(TILES, (key, tiles))
+        for reason, n in counts.items():
+            counter(f"tiles_{reason}").inc(n)
+        yield (name, SeriesJob(path, name, scenes, height, width, counts, started))
+
+
+class WriteSeries(beam.DoFn):
+    """Write a series from its blocks' filled pixels, scene by scene."""
+
+    def __init__(self, config: InpaintConfig, model: ModelInfo) -> None:
+        self._config = config
+        self._model = model
+
+    def process(self, element) -> Iterator[Outcome]:
+        name, grouped = element
+        blocks, failures = sorted(grouped["blocks"]), sorted(grouped["failures"])
+        try:
+            for job in grouped["job"]:
+                yield self._outcome(job, blocks, failures)
+        finally:
+            remove_staged(self._config.output, self._config.work(name), name, blocks)
+
+    def _outcome(self, job: SeriesJob, blocks: list, failures: list[str]) -> Outcome:
+        target = self._config.target(job.name)
+        if failures:
+            counter(FAILED).inc()
+            reason = failures[0]
+            if len(failures) > 1:
+                reason += f" (and {len(failures) - 1} more row blocks)"
+            return Outcome(job.input, FAILED, reason, target, tiles=job.tiles)
+        try:
+            filled = self._write(job, dict(blocks))
+        except Exception as error:
+            counter(FAILED).inc()
+            return Outcome(job.input, FAILED, f"{type(error).__name__}: {error}", target,
+                           tiles=job.tiles)  # fmt: skip
+        counter(WRITTEN).inc()
+        counter("filled_pixels").inc(filled)
+        seconds = round(time.time() - job.started, 2)
+        return Outcome(job.input, WRITTEN, "", target, filled, job.tiles, seconds)
+
+    def _write(self, job: SeriesJob, blocks: dict[int, str]) -> int:
+        config, model = self._config, self._model
+        target = config.target(job.name)
+        moment = f"{dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
+        history = (f"{moment}: s3inpaint inpaint: gaps of {', '.join(model.bands)} filled with "
+                   f"the model {model.path}")  # fmt: skip
+        plan = plan_tiles(job.height, job.width, config.tile, config.halo)
+        per_scene = len(row_groups(plan, config.block_tile_rows))
+        filled = 0
+        with tempfile.TemporaryDirectory(prefix="s3inpaint-") as tmp, local_copy(job.input) as src:
+            if is_gcs(target):
+                local = Path(tmp) / job.name
+            else:
+                local = Path(target)
+                local.parent.mkdir(parents=True, exist_ok=True)
+                remove_stale_temporaries(local.parent, older_than=STALE_SECONDS)
+            layout = layout_for(config.gridded, model)
+            with SeriesWriter(src, local, layout, uncertainty=model.uncertainty,
+                              history=history) as writer:  # fmt: skip
+                for scene in range(job.scenes):
+                    paths = [blocks[g] for g in range(scene * per_scene, (scene + 1) * per_scene)
+                             if g in blocks]  # fmt: skip
+                    mask, values = merge_scene(paths, job.height, job.width, model.channels)
+                    filled += writer.write_scene(scene, mask, values)
+                writer.commit()
+            if is_gcs(target):
+                publish_file(local, target, overwrite=config.overwrite)
+        return filled
+
+
+def merge_scene(paths: list[str], height: int, width: int,
+                channels: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """A scene's blend from its blocks' files: (mask (height, width), values (n, channels))."""
+    sums = np.zeros((height, width, channels))
+    weights = np.zeros((height, width))
+    for path in paths:
+        with FileSystems.open(path) as f:
+            rows, index, part, weight = decode_block(f.read())
+        mask = np.zeros((len(rows), width), bool)
+        mask.reshape(-1)[index] = True
+        sums[rows.start : rows.stop][mask] += part
+        weights[rows.start : rows.stop][mask] += weight
+    mask = weights > 0
+    return mask, (sums[mask] / weights[mask][:, None]).astype(np.float32)
+
+
+def publish_file(local: Path, target: str, *, overwrite: bool) -> None:
+    """Upload a committed file to gs:// as one object: create-only, or (`overwrite`) replacing
+    exactly the object that is there."""
+    bucket_name, key = split_gcs(target)
+    bucket = gcs_client(target).bucket(bucket_name)
+    blob = bucket.get_blob(key) if overwrite else None
+    generation = blob.generation if blob is not None else 0
+    bucket.blob(key).upload_from_filename(str(local), if_generation_match=generation)

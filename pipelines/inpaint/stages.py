@@ -1,0 +1,59 @@
+"""What the batch job's stages share whatever the input format (OLCI products, gridded series):
+the outcome of an input and its states, the names of tagged outputs, Beam counters, storage
+clients and the clean-up of staged blocks."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass, field
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from components.olci.storage import is_gcs
+from pipelines.inpaint.model import NAMESPACE
+
+log = logging.getLogger(__name__)
+
+WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
+TILES, OUTCOMES, FAILURES = "tiles", "outcomes", "failures"
+STALE_SECONDS = 6 * 3600  # a writer's temporary file or folder this old was left by a kill
+
+
+@dataclass
+class Outcome:
+    """How one input ended."""
+
+    input: str
+    state: str
+    reason: str = ""
+    output: str = ""
+    filled_pixels: int = 0
+    tiles: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def gcs_client(path: str) -> Any:
+    """The storage client for `path` when it is gs://, else None."""
+    from components.olci.storage import default_gcs_client
+
+    return default_gcs_client(path) if is_gcs(path) else None
+
+
+def counter(name: str) -> Any:
+    """The job's Beam counter `name`."""
+    return beam.metrics.Metrics.counter(NAMESPACE, name)
+
+
+def remove_staged(output: str, work: str, name: str, blocks: list[tuple[int, str]]) -> None:
+    """Delete an input's block files and (for a local `output`) its work folder `work`,
+    whatever became of it."""
+    try:
+        if blocks:
+            FileSystems.delete([path for _, path in blocks])
+    except Exception:  # the input's outcome stands; the run's end removes local leftovers
+        log.exception("%s: could not delete its staged blocks", name)
+    if not is_gcs(output):  # gs:// has no folders; a failed upload leaves no object
+        shutil.rmtree(work, ignore_errors=True)

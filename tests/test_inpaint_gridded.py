@@ -1,0 +1,226 @@
+"""The batch job on gridded NetCDF series: DirectRunner, local files and gs:// (emulator)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import netCDF4
+import numpy as np
+import pytest
+import xarray as xr
+
+from components.gridded import GriddedConfig, write_netcdf_series
+from components.sample.series import write_sample_series
+from pipelines.cli import main
+from pipelines.inpaint.job import InpaintConfig, run
+
+pytestmark = pytest.mark.slow
+CONSTANT = 0.5  # what the models add to each band's observed tile mean in the gap
+SIGMA = 0.25  # the uncertainty they give every gap pixel
+SMALL = dict(tile=32, halo=4, block_tile_rows=1, batch_size=4)
+SERIES = GriddedConfig(variables=("chlor_a",), mask_variable="land")
+
+
+def _save_model(path: Path, bands: tuple[str, ...], meta: dict | None = None) -> Path:
+    """A SavedModel with the serving contract for `bands`: in the gap, each band's mean over the
+    tile's observed pixels plus CONSTANT times its channel number (1, 2, ...), with SIGMA as
+    the uncertainty; `meta` goes into its description."""
+    import tensorflow as tf
+
+    steps = tf.constant([CONSTANT * (i + 1) for i in range(len(bands))], tf.float32)
+
+    class Model(tf.Module):
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, None, None, len(bands)], tf.float32, "reflectance"),
+                tf.TensorSpec([None, None, None, 1], tf.float32, "gap"),
+            ]
+        )
+        def serve(self, reflectance, gap):
+            known = tf.math.is_finite(reflectance) & (gap < 0.5)
+            total = tf.reduce_sum(tf.where(known, reflectance, 0.0), axis=[1, 2], keepdims=True)
+            count = tf.reduce_sum(tf.cast(known, tf.float32), axis=[1, 2], keepdims=True)
+            value = total / tf.maximum(count, 1.0) + steps
+            return {
+                "filled": tf.where(gap > 0.5, value, reflectance),
+                "sigma": tf.where(gap > 0.5, tf.fill(tf.shape(reflectance), SIGMA), 0.0),
+            }
+
+    module = Model()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    description = {"bands": len(bands), "band_names": list(bands), "stride": 8,
+                   "outputs": ["filled", "sigma"], **(meta or {})}  # fmt: skip
+    (path / "s3inpaint_model.json").write_text(json.dumps(description))
+    return path
+
+
+@pytest.fixture(scope="module")
+def chl_model(tmp_path_factory) -> Path:
+    """A chlor_a model that records the sample series' layout, as the Trainer does."""
+    root = tmp_path_factory.mktemp("models")
+    return _save_model(root / "chl", ("chlor_a",), {"gridded": SERIES.to_dict()})
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory) -> Path:
+    """The sample series: 3 days of 48 x 48 chlor_a with its truth and a land mask."""
+    return write_sample_series(tmp_path_factory.mktemp("series") / "chl.nc", (48, 48), 3, seed=5)
+
+
+def test_a_one_band_series_is_filled_in_its_own_format(chl_model, series, tmp_path) -> None:
+    out = tmp_path / "out"
+    summary = run(InpaintConfig(str(chl_model), (str(series),), str(out), **SMALL))
+    assert summary["counts"] == {"written": 1, "skipped": 0, "failed": 0}
+    assert summary["run"]["config"]["gridded"]["variables"] == ["chlor_a"]  # the model's
+    filled_path = out / "chl.nc"
+    (outcome,) = summary["outcomes"]
+    assert outcome["output"] == str(filled_path) and outcome["tiles"]["fill"] > 0
+    with xr.open_dataset(series) as before, xr.open_dataset(filled_path) as after:
+        assert dict(after.sizes) == dict(before.sizes)
+        assert after.attrs.pop("history").endswith(f"filled with the model {chl_model}")
+        assert after.attrs == before.attrs
+        for name in ("time", "lat", "lon", "land", "chlor_a_truth"):  # kept as they are
+            xr.testing.assert_identical(after[name], before[name])
+        land = before["land"].values.astype(bool)
+        gap = ~np.isfinite(before["chlor_a"].values) & ~land
+        observed = np.isfinite(before["chlor_a"].values)
+        chl = after["chlor_a"].values
+        np.testing.assert_array_equal(chl[observed], before["chlor_a"].values[observed])
+        assert np.isfinite(chl[gap]).all() and np.isnan(chl[:, land]).all()
+        assert outcome["filled_pixels"] == gap.sum() > 0
+        # The fill is the model's: above the observed mean of some tile by CONSTANT.
+        assert (chl[gap] > CONSTANT).all()
+        np.testing.assert_array_equal(after["filled"].values, gap.astype(np.int8))
+        sigma = after["chlor_a_uncertainty"].values
+        np.testing.assert_allclose(sigma[gap], SIGMA)
+        assert np.isnan(sigma[~gap]).all()
+        assert after["chlor_a"].attrs == {
+            **before["chlor_a"].attrs,
+            "ancillary_variables": "filled chlor_a_uncertainty",
+        }
+        assert after["chlor_a"].encoding["dtype"] == np.float32
+        assert after["chlor_a"].encoding["_FillValue"] == before["chlor_a"].encoding["_FillValue"]
+    with netCDF4.Dataset(filled_path) as nc:  # the CF attributes as stored
+        flag = nc.variables["filled"]
+        assert flag.dimensions == ("time", "lat", "lon") and flag.dtype == np.int8
+        assert (
+            np.atleast_1d(flag.flag_masks).tolist()
+            == np.atleast_1d(flag.flag_values).tolist()
+            == [1]
+        )
+        assert flag.flag_meanings == "chlor_a_filled"
+        assert "_FillValue" not in flag.ncattrs()
+        sigma = nc.variables["chlor_a_uncertainty"]
+        assert sigma.standard_name == (
+            "mass_concentration_of_chlorophyll_a_in_sea_water standard_error"
+        )
+        assert sigma.units == "mg m-3"
+    assert not list(out.glob(".chl.nc.tmp-*")) and not (out / ".s3inpaint-work").exists()
+
+
+def test_packed_variables_are_filled_per_variable(tmp_path) -> None:
+    """Two int16-packed variables, gaps of one band only: each variable is written only where
+    it was missing, and the flag says which."""
+    source = write_netcdf_series(tmp_path / "in" / "l3.nc", times=2, shape=(40, 48),
+                                 variables=("chlor_a", "Rrs_443"), packed=True)  # fmt: skip
+    model = _save_model(tmp_path / "model", ("Rrs_443", "chlor_a"))  # another channel order
+    layout = tmp_path / "layout.yaml"
+    layout.write_text("variables: [chlor_a, Rrs_443]\n")
+    out = tmp_path / "out"
+    assert main(["inpaint", "--model", str(model), "--input", str(tmp_path / "in" / "*.nc"),
+                 "--output", str(out), "--gridded-config", str(layout), "--tile", "32",
+                 "--halo", "4"]) == 0  # fmt: skip
+    with netCDF4.Dataset(source) as before, netCDF4.Dataset(out / "l3.nc") as after:
+        flags = after.variables["filled"][:]
+        assert list(after.variables["filled"].flag_masks) == [1, 2]
+        assert after.variables["filled"].flag_meanings == "Rrs_443_filled chlor_a_filled"
+        for bit, name in ((1, "Rrs_443"), (2, "chlor_a")):
+            old, new = before.variables[name], after.variables[name]
+            assert new.dtype == np.int16 and new.scale_factor == old.scale_factor
+            old.set_auto_maskandscale(False)
+            new.set_auto_maskandscale(False)
+            raw_before, raw_after = old[:], new[:]
+            missing = raw_before == old._FillValue
+            assert ((flags & bit) != 0).tolist() == missing.tolist()
+            np.testing.assert_array_equal(raw_after[~missing], raw_before[~missing])
+            assert (raw_after[missing] != old._FillValue).all()
+        # A pixel where one variable was observed and the other missing flags only the latter.
+        assert ((flags == 1) | (flags == 2)).any()
+
+
+def test_band_name_mismatches_are_refused_before_any_work(chl_model, series, tmp_path,
+                                                          capsys) -> None:  # fmt: skip
+    out = tmp_path / "out"
+    sst = _save_model(tmp_path / "sst", ("sst",))
+    message = re.escape(
+        f"model {sst} takes the bands ['sst'], matched by name to the series' variables, but "
+        "the gridded layout names the variables ['chlor_a']"
+    )
+    with pytest.raises(ValueError, match=message):
+        run(InpaintConfig(str(sst), (str(series),), str(out), gridded=SERIES, **SMALL))
+    # A model that records a layout whose variable the series lacks: the file is named.
+    recorded = GriddedConfig(variables=("sst",), mask_variable="land")
+    other = _save_model(tmp_path / "other", ("sst",), {"gridded": recorded.to_dict()})
+    with pytest.raises(ValueError, match=re.escape(f"{series}: variable 'sst' missing")):
+        run(InpaintConfig(str(other), (str(series),), str(out), **SMALL))
+    # Without a layout, a model of other bands is no OLCI model either.
+    assert main(["inpaint", "--model", str(sst), "--input", str(series), "--output",
+                 str(out)]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "takes bands ['sst'] that are not OLCI L2 WFR bands" in err and "Traceback" not in err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("variables: [chlor_a]\ntime_dimension: time\n")
+    assert main(["inpaint", "--model", str(chl_model), "--input", str(series), "--output",
+                 str(out), "--gridded-config", str(bad)]) == 2  # fmt: skip
+    assert f"--gridded-config: {bad}: unknown key 'time_dimension'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_temporal_models_are_refused(series, tmp_path) -> None:
+    meta = {"gridded": SERIES.to_dict(), "config": {"temporal_window": 2}}
+    model = _save_model(tmp_path / "temporal", ("chlor_a",), meta)
+    message = (
+        f"model {model} takes 2 neighbouring scenes on each side as context: temporal models "
+        "are not yet supported by the batch job"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        run(InpaintConfig(str(model), (str(series),), str(tmp_path / "out"), **SMALL))
+
+
+def test_a_resumed_series_job_skips_complete_outputs(chl_model, series, tmp_path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name in ("a.nc", "b.nc"):
+        shutil.copy(series, inputs / name)
+    (inputs / "notes.txt").write_text("not a series")
+    out = tmp_path / "out"
+    config = InpaintConfig(str(chl_model), (str(inputs / "*"),), str(out), **SMALL)
+    first = run(config)
+    assert first["counts"] == {"written": 2, "skipped": 0, "failed": 1}
+    (failed,) = [o for o in first["outcomes"] if o["state"] == "failed"]
+    assert failed["input"].endswith("notes.txt") and "not a NetCDF series" in failed["reason"]
+    kept = (out / "a.nc").stat().st_mtime_ns
+    (out / "b.nc").unlink()  # as if the first run had been killed before committing b.nc
+    second = run(config)
+    states = {Path(o["input"]).name: o["state"] for o in second["outcomes"]}
+    assert states == {"a.nc": "skipped", "b.nc": "written", "notes.txt": "failed"}
+    assert (out / "a.nc").stat().st_mtime_ns == kept
+    with xr.open_dataset(out / "a.nc") as a, xr.open_dataset(out / "b.nc") as b:
+        for name in ("chlor_a", "filled", "chlor_a_uncertainty"):
+            xr.testing.assert_identical(a[name], b[name])
+    assert len(list((out / "runs").iterdir())) == 2
+
+
+def test_a_series_on_gcs(chl_model, series, gcs, tmp_path) -> None:
+    gcs.create_bucket("series")
+    gcs.bucket("series").blob("in/chl.nc").upload_from_filename(str(series))
+    config = InpaintConfig(str(chl_model), ("gs://series/in/*.nc",), "gs://series/out", **SMALL)
+    assert run(config, ["--no_auth"])["counts"] == {"written": 1, "skipped": 0, "failed": 0}
+    local = tmp_path / "chl.nc"
+    gcs.bucket("series").blob("out/chl.nc").download_to_filename(str(local))
+    with xr.open_dataset(local) as ds:
+        assert int(ds["filled"].sum()) > 0 and "chlor_a_uncertainty" in ds
+    assert run(config, ["--no_auth"])["counts"]["skipped"] == 1
