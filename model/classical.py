@@ -12,8 +12,9 @@ evaluation, the exported SavedModel and a GPU all use the same fill:
 2. Conjugate gradients on the biharmonic system of the unknown pixels, one system per band and
    image, started from the push-pull guess. The system is the unknown pixels' block of L^T L
    (L the mirrored grid Laplacian, symmetric): symmetric positive definite as soon as one pixel
-   is known, so each iteration lowers the error in the system's own norm; `iterations` bounds
-   the work.
+   is known, so each iteration lowers the error in the system's own norm. It stops when every
+   system's residual has fallen by `CG_TOLERANCE` (a small patch converges in a fraction of the
+   iterations a wide gap needs), or after `iterations`, which bounds the work.
 
 3. Clipping: as scikit-image does, each band of each image is clipped to the range of its known
    values (a biharmonic continuation overshoots in wide gaps).
@@ -29,6 +30,9 @@ import tensorflow as tf
 from model.config import CG_ITERATIONS
 
 PYRAMID_LEVELS = 9  # halvings: a 512-pixel tile reaches one cell
+# Relative residual norm at which conjugate gradients stop: the fill then differs from the
+# converged one by ~1e-4 of its own error (measured on 16-256 pixel tiles with 50 % gaps).
+CG_TOLERANCE = 1e-5
 
 
 def _per_channel(values: tf.Tensor) -> tf.Tensor:
@@ -90,7 +94,8 @@ def _dot(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
 def biharmonic_cg(
     values: tf.Tensor, known: tf.Tensor, start: tf.Tensor, iterations: int = CG_ITERATIONS
 ) -> tf.Tensor:
-    """Conjugate gradients on the biharmonic system of (N, H, W, 1) images from `start`."""
+    """Conjugate gradients on the biharmonic system of (N, H, W, 1) images from `start`, until
+    every residual has fallen by `CG_TOLERANCE` or after `iterations`."""
     unknown = 1.0 - known
     fixed = values * known
     solution = start * unknown
@@ -101,6 +106,10 @@ def biharmonic_cg(
     residual = -_stencil(fixed) * unknown - apply(solution)
     direction = residual
     rr = _dot(residual, residual)
+    stop = rr * CG_TOLERANCE**2  # per system; 0 where nothing is unknown or start is exact
+
+    def unconverged(i, solution, residual, direction, rr):
+        return tf.logical_and(i < iterations, tf.reduce_any(rr > stop))
 
     def body(i, solution, residual, direction, rr):
         a_direction = apply(direction)
@@ -112,7 +121,7 @@ def biharmonic_cg(
         return i + 1, solution, residual, residual + beta * direction, rr_next
 
     _, solution, *_ = tf.while_loop(
-        lambda i, *_: i < iterations,
+        unconverged,
         body,
         (tf.constant(0), solution, residual, direction, rr),
         parallel_iterations=1,

@@ -19,9 +19,10 @@ from components.configuration import (
 from components.masks.sampler import DEFAULT_COVERAGE
 from components.pictures import check_band_count
 
-# Conjugate-gradient iterations of the classical fill (`model.classical`): enough for real cloud
-# shapes on training patches (at 100 the fill of the demo's 32-pixel patches was 7 % worse than
-# scikit-image's biharmonic fill, at 300 1.5 % worse, at 400 0.2 %).
+# The most conjugate-gradient iterations of the classical fill (`model.classical`, which stops
+# earlier once converged): enough for real cloud shapes on training patches (at 100 the fill of
+# the demo's 32-pixel patches was 7 % worse than scikit-image's biharmonic fill, at 300 1.5 %
+# worse, at 400 0.2 %).
 CG_ITERATIONS = 400
 
 Kind = Literal["cmunet", "unet"]
@@ -71,8 +72,8 @@ class ModelConfig(Section):
             the data lacks are refused (`components.pictures`).
         gap_loss: the penalty inside the gap: "l2" (squared error, what an RMSE verdict
             rewards), "l1" or "charbonnier".
-        classical_iterations: conjugate-gradient iterations of the biharmonic first guess the
-            generators correct (`model.classical`).
+        classical_iterations: the most conjugate-gradient iterations of the biharmonic first
+            guess the generators correct (`model.classical`; it stops once converged).
         generator_lr, discriminator_lr, beta_1, beta_2: Adam settings; the learning rates are
             peaks, reached by a linear warm-up over `lr_warmup` of the steps and followed by a
             cosine decay to `lr_final` of the peak at the last step.
