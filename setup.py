@@ -29,6 +29,7 @@ WORKER_REQUIREMENTS = (
     "rasterio",
     "scipy",
     "tensorflow",
+    "tqdm",
     "xarray",
 )
 

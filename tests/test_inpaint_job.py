@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -490,7 +491,28 @@ def test_multi_processing_workers_through_the_command(models, archive, tmp_path)
     lines = re.findall(r"^\[\d+:\d\d:\d\d\] (\w+) +(\S+): ", result.stderr, re.MULTILINE)
     assert sorted(lines) == sorted((o["state"], o["input"]) for o in summary["outcomes"])
     assert not re.search(r"cuda|tensorflow/|FutureWarning|semi_persistent", result.stderr, re.I)
+    assert "block/s" not in result.stderr  # a progress bar is for terminals, not pipes
     assert re.search(r"s of them in the model \(\d+%\)", result.stdout)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_shows_a_bar_of_each_products_row_blocks(models, archive, tmp_path,
+                                                             monkeypatch) -> None:  # fmt: skip
+    product = next(p for p in archive.glob("*.SEN3") if "_LN1_" not in p.name)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    config = InpaintConfig(str(models["identity"]), (str(product),), str(tmp_path / "out"),
+                           **SMALL)  # fmt: skip
+    assert run(config)["counts"]["written"] == 1
+    shown = terminal.getvalue()
+    blocks = len(range(0, 64, 32 - 2 * 4))  # rows of 24-pixel tile cores, one row a block
+    assert re.search(rf"{product.name}:\s+0%\|.*\| 0/{blocks} ", shown)
+    # The bar is wiped (carriage return, blanks) before the product's outcome line.
+    assert re.search(rf"\r\[\d+:\d\d:\d\d\] written +{product}: ", shown)
 
 
 def test_verbose_shows_the_libraries_log(models, archive, tmp_path) -> None:

@@ -28,7 +28,7 @@ import numpy as np
 import xarray as xr
 from apache_beam.io.filesystems import FileSystems
 
-from components.gridded import GriddedConfig, open_series_masked, scene_names
+from components.gridded import GriddedConfig, open_series_masked, scene_count, scene_names
 from components.gridded.series_writer import SeriesWriter, remove_stale_temporaries
 from components.inpaint.tiling import TileReason, plan_tiles, row_groups, tile_needs_model
 from components.olci.storage import is_gcs, split_gcs
@@ -42,6 +42,7 @@ from pipelines.inpaint.stages import (
     TILES,
     WRITTEN,
     Outcome,
+    block_progress,
     counter,
     gcs_client,
     remove_staged,
@@ -195,7 +196,10 @@ class PlanSeries(beam.DoFn):
         layout = layout_for(config.gridded, self._model)
         counts = dict.fromkeys((r.value for r in TileReason), 0)
         scenes = height = width = 0
-        with local_copy(path) as local:
+        with (
+            local_copy(path) as local,
+            block_progress(name, scene_count(local, layout), unit="scene") as bar,
+        ):
             for index, (scene, masked) in enumerate(open_series_masked(local, layout)):
                 scenes, (height, width) = index + 1, masked.shape
                 values, gap, water = scene_input(scene, masked, bands)
@@ -215,6 +219,7 @@ class PlanSeries(beam.DoFn):
                         tiles = (np.stack([i[0] for i in inputs]),
                                  np.stack([i[1] for i in inputs]), tuple(indices))  # fmt: skip
                         yield beam.pvalue.TaggedOutput(TILES, (key, tiles))
+                bar.update()
         for reason, n in counts.items():
             counter(f"tiles_{reason}").inc(n)
         yield (name, SeriesJob(path, name, scenes, height, width, counts, started))

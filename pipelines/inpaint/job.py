@@ -62,6 +62,7 @@ from pipelines.inpaint.stages import (
     TILES,
     WRITTEN,
     Outcome,
+    block_progress,
     remove_staged,
 )
 from pipelines.inpaint.stages import counter as _counter
@@ -312,22 +313,24 @@ class PlanProduct(beam.DoFn):
             plan = plan_tiles(height, width, config.tile, config.halo)
             blocks = row_groups(plan, config.block_tile_rows)
             counts = dict.fromkeys((r.value for r in TileReason), 0)
-            for b, block in enumerate(blocks):
-                reflectance, gap, water = read_rows(ds, block.rows, bands)
-                inputs, indices = [], []
-                for tile in block.tiles:
-                    window = tile.slices(block.rows.start)
-                    reason = tile_needs_model(gap[window], water[window])
-                    counts[reason.value] += 1
-                    if reason is TileReason.FILL:
-                        inputs.append(tile_input(reflectance, gap, tile, config.tile,
-                                                 block.rows.start))  # fmt: skip
-                        indices.append(tile.index)
-                if inputs:
-                    refl = np.stack([i[0] for i in inputs])
-                    gaps = np.stack([i[1] for i in inputs])
-                    key = (name, height, width, b)
-                    yield beam.pvalue.TaggedOutput(TILES, (key, (refl, gaps, tuple(indices))))
+            with block_progress(name, len(blocks)) as bar:
+                for b, block in enumerate(blocks):
+                    reflectance, gap, water = read_rows(ds, block.rows, bands)
+                    inputs, indices = [], []
+                    for tile in block.tiles:
+                        window = tile.slices(block.rows.start)
+                        reason = tile_needs_model(gap[window], water[window])
+                        counts[reason.value] += 1
+                        if reason is TileReason.FILL:
+                            inputs.append(tile_input(reflectance, gap, tile, config.tile,
+                                                     block.rows.start))  # fmt: skip
+                            indices.append(tile.index)
+                    if inputs:
+                        refl = np.stack([i[0] for i in inputs])
+                        gaps = np.stack([i[1] for i in inputs])
+                        key = (name, height, width, b)
+                        yield beam.pvalue.TaggedOutput(TILES, (key, (refl, gaps, tuple(indices))))
+                    bar.update()
         for reason, n in counts.items():
             _counter(f"tiles_{reason}").inc(n)
         yield (name, ProductJob(path, name, height, width, counts, started))

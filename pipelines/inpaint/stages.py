@@ -1,16 +1,18 @@
 """What the batch job's stages share whatever the input format (OLCI products, gridded series):
 the outcome of an input and its states, the names of tagged outputs, Beam counters, storage
-clients and the clean-up of staged blocks."""
+clients, the clean-up of staged blocks and the terminal's progress bar."""
 
 from __future__ import annotations
 
 import logging
 import shutil
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
+from tqdm import tqdm
 
 from components.olci.storage import is_gcs
 from pipelines.inpaint.model import NAMESPACE
@@ -57,3 +59,12 @@ def remove_staged(output: str, work: str, name: str, blocks: list[tuple[int, str
         log.exception("%s: could not delete its staged blocks", name)
     if not is_gcs(output):  # gs:// has no folders; a failed upload leaves no object
         shutil.rmtree(work, ignore_errors=True)
+
+
+def block_progress(name: str, total: int, unit: str = "block") -> tqdm:
+    """A progress bar of an input's `total` row blocks (or scenes), drawn on a terminal only:
+    Dataflow's logs and redirected output get the outcome lines alone. The planner advances it
+    as each block returns from the model (RunInference takes one block at a time), and it goes
+    away when the input is planned, before the input's outcome line."""
+    return tqdm(total=total, desc=name, unit=unit, leave=False, file=sys.stderr,
+                disable=not sys.stderr.isatty(), dynamic_ncols=True)  # fmt: skip
