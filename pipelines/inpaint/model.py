@@ -180,12 +180,12 @@ class BlockModelHandler(ModelHandler[Block, PredictionResult, Any]):
             for start in range(0, len(reflectance), self._batch_size):
                 part = slice(start, start + self._batch_size)
                 gap = gaps[part].astype(np.float32)[..., np.newaxis]
-                start = time.perf_counter()
+                called = time.perf_counter()
                 outputs = serve(reflectance=tf.constant(reflectance[part]), gap=tf.constant(gap))
                 predicted = [outputs["filled"].numpy()]
                 if SIGMA in outputs:
                     predicted.append(outputs[SIGMA].numpy())
-                timing.update(round((time.perf_counter() - start) * 1e6))
+                timing.update(round((time.perf_counter() - called) * 1e6))
                 filled.append(np.concatenate(predicted, axis=-1))
             results.append(PredictionResult((gaps, indices), np.concatenate(filled)))
         return results
