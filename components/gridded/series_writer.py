@@ -22,8 +22,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import time
-import uuid
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -33,12 +31,12 @@ import numpy as np
 
 from components.gridded.config import GriddedConfig
 from components.gridded.errors import GriddedError
+from components.olci.commit import temp_name
 
 log = logging.getLogger(__name__)
 
 FLAG = "filled"
 UNCERTAINTY_SUFFIX = "_uncertainty"
-TEMP_MARK = ".tmp-"  # in the names of files being written: .<target name>.tmp-<id>
 FLAG_TYPES = (np.int8, np.int16, np.int32)  # signed: NetCDF-3 files have no unsigned types
 
 
@@ -65,7 +63,7 @@ class SeriesWriter:
         self.source, self.target, self.layout = Path(source), Path(target), layout
         self.uncertainty = uncertainty
         self.history = history
-        self.temporary = self.target.parent / f".{self.target.name}{TEMP_MARK}{uuid.uuid4().hex}"
+        self.temporary = temp_name(self.target)
         self._nc: Any = None
 
     def __enter__(self) -> SeriesWriter:
@@ -233,13 +231,3 @@ def _storage(nc: Any, template: Any, time_dim: str | None) -> dict[str, Any]:
 def _located(var: Any) -> dict[str, Any]:
     """The attributes that place `var`'s values (coordinates, grid mapping), to copy."""
     return {a: var.getncattr(a) for a in ("coordinates", "grid_mapping") if a in var.ncattrs()}
-
-
-def remove_stale_temporaries(folder: Path, *, older_than: float) -> list[Path]:
-    """Remove the temporary files that killed writers left in `folder`; return them."""
-    removed = []
-    for item in sorted(Path(folder).glob(f".*{TEMP_MARK}*")):
-        if item.is_file() and time.time() - item.stat().st_mtime >= older_than:
-            item.unlink()
-            removed.append(item)
-    return removed

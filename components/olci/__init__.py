@@ -1,5 +1,6 @@
 """OLCI Level-2 WFR products: read, write, describe."""
 
+from components.olci.commit import remove_stale_temporaries
 from components.olci.errors import (
     CorruptFileError,
     InconsistentProductError,
@@ -13,7 +14,7 @@ from components.olci.errors import (
 from components.olci.format import BAND_NAMES, BANDS
 from components.olci.manifest import verify_product
 from components.olci.reader import check_values, open_product, to_rrs
-from components.olci.writer import ProductWriter, remove_stale_temporaries, write_product
+from components.olci.writer import ProductWriter, write_product
 
 __all__ = [
     "BANDS",

@@ -29,8 +29,9 @@ import xarray as xr
 from apache_beam.io.filesystems import FileSystems
 
 from components.gridded import GriddedConfig, open_series_masked, scene_count, scene_names
-from components.gridded.series_writer import SeriesWriter, remove_stale_temporaries
+from components.gridded.series_writer import SeriesWriter
 from components.inpaint.tiling import TileReason, plan_tiles, row_groups, tile_needs_model
+from components.olci.commit import remove_stale_temporaries
 from components.olci.storage import is_gcs, split_gcs
 from pipelines.inpaint.model import ModelInfo
 from pipelines.inpaint.scene import decode_block, tile_input
