@@ -154,8 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="products (folders or zips, local or gs://); repeatable",
     )  # fmt: skip
     inpaint.add_argument("--output", required=True, metavar="DIR", help="local or gs:// folder")
-    inpaint.add_argument("--tile", type=_positive, default=256, help="model window side")
-    inpaint.add_argument("--halo", type=int, default=32, help="overlap per side, blended")
+    inpaint.add_argument(
+        "--tile", type=_positive, metavar="PIXELS",
+        help="model window side (default: the model's training patch size, else 256)",
+    )  # fmt: skip
+    inpaint.add_argument(
+        "--halo", type=int, metavar="PIXELS", help="overlap per side, blended (default: tile / 8)"
+    )
     inpaint.add_argument(
         "--block-tile-rows", type=_positive, default=2, metavar="N",
         help="tile rows per row block (memory grows with it)",

@@ -81,6 +81,22 @@ def test_model_description(tmp_path: Path) -> None:
         read_model_info(str(path))
 
 
+def test_the_tile_defaults_to_the_models_training_patch(tmp_path: Path) -> None:
+    path = tmp_path / "model"
+    path.mkdir()
+    meta = path / "s3inpaint_model.json"
+    meta.write_text(json.dumps({"bands": 16, "stride": 8, "patch_size": 64}))
+    model = read_model_info(str(path))
+    assert model.patch_size == 64
+    config = InpaintConfig(str(path), ("in",), "out")
+    assert (config.for_model(model).tile, config.for_model(model).halo) == (64, 8)
+    explicit = InpaintConfig(str(path), ("in",), "out", tile=128, halo=4).for_model(model)
+    assert (explicit.tile, explicit.halo) == (128, 4)
+    meta.write_text(json.dumps({"bands": 16, "stride": 8}))  # a model without its patch size
+    unrecorded = config.for_model(read_model_info(str(path)))
+    assert (unrecorded.tile, unrecorded.halo) == (256, 32)
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [

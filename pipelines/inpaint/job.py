@@ -71,6 +71,7 @@ from pipelines.inpaint.stages import gcs_client as _gcs_client
 log = logging.getLogger(__name__)
 
 SUMMARY_FILE, DEAD_LETTER_FILE, WORK_FOLDER = "summary.json", "dead_letter.jsonl", ".s3inpaint-work"
+DEFAULT_TILE = 256  # the tile of a model that does not record its training patch size
 RUNS_FOLDER = "runs"  # runs/<run id>/summary.json and dead_letter.jsonl: every run's record
 
 
@@ -85,8 +86,11 @@ class InpaintConfig:
         output: the folder (local or gs://) that receives `<name>.SEN3`, optionally `<name>.png`
             (before, after, filled mask) and `<name>.tif` (or each series under its file
             name), and the job's summary files.
-        tile: the model window's side (a multiple of the model's stride).
-        halo: overlap on each side between neighbouring tiles (blended with feathered weights).
+        tile: the model window's side (a multiple of the model's stride); None: the side of the
+            model's training patches, so it fills windows like those it learned on
+            (`DEFAULT_TILE` for a model that does not record it).
+        halo: overlap on each side between neighbouring tiles (blended with feathered weights);
+            None: an eighth of the tile.
         block_tile_rows: tile rows per row block (memory grows with it).
         batch_size: tiles per model call.
         geotiff_bands: bands of the GeoTIFF beside each product (none: no GeoTIFF).
@@ -100,8 +104,8 @@ class InpaintConfig:
     model: str
     inputs: tuple[str, ...]
     output: str
-    tile: int = 256
-    halo: int = 32
+    tile: int | None = None
+    halo: int | None = None
     block_tile_rows: int = 2
     batch_size: int = 8
     geotiff_bands: tuple[str, ...] = ()
@@ -110,13 +114,23 @@ class InpaintConfig:
     gridded: GriddedConfig | None = None
 
     def for_model(self, model: ModelInfo) -> InpaintConfig:
-        """These settings with the gridded layout the model records, unless one is given."""
-        if self.gridded is None and model.gridded is not None:
-            return replace(self, gridded=model.gridded)
-        return self
+        """These settings with what the model records where they leave it open: the gridded
+        layout, the tile (its training patch size) and so the halo."""
+        config = self
+        if config.gridded is None and model.gridded is not None:
+            config = replace(config, gridded=model.gridded)
+        if config.tile is None:
+            config = replace(config, tile=model.patch_size or DEFAULT_TILE)
+        if config.halo is None:
+            config = replace(config, halo=config.tile // 8)
+        return config
 
     def check(self, model: ModelInfo) -> None:
-        """Raise ValueError when the settings cannot work with `model`."""
+        """Raise ValueError when the settings (`for_model`'s where left open) cannot work with
+        `model`."""
+        if self.tile is None or self.halo is None:
+            self.for_model(model).check(model)
+            return
         if model.temporal_window > 0:
             raise ValueError(f"model {model.path} takes {model.temporal_window} neighbouring "
                              "scenes on each side as context: temporal models are not yet "

@@ -47,6 +47,7 @@ class ModelInfo:
     uncertainty: bool = False  # its signature also returns `sigma`, per band
     gridded: GriddedConfig | None = None  # the layout of the NetCDF series it was trained on
     temporal_window: int = 0  # neighbouring scenes on each side it takes as context
+    patch_size: int | None = None  # the side of its training patches, when it records one
 
     @property
     def channels(self) -> int:
@@ -64,6 +65,7 @@ class _Description(BaseModel):
     outputs: list[StrictStr] = []
     gridded: dict | None = None  # GriddedConfig's dict form, for a model of a NetCDF series
     temporal_window: StrictInt = Field(0, ge=0)
+    patch_size: StrictInt | None = Field(None, gt=0)
     config: dict = {}  # the ModelConfig it was trained with
 
 
@@ -111,7 +113,7 @@ def read_model_info(path: str) -> ModelInfo:
     if quantity not in (RHO_W, RRS):
         raise ValueError(f"{meta_path}: quantity {quantity!r} is not {RHO_W!r} or {RRS!r}")
     return ModelInfo(path, tuple(names), meta.stride, quantity, SIGMA in meta.outputs, gridded,
-                     _temporal_window(meta))  # fmt: skip
+                     _temporal_window(meta), meta.patch_size)  # fmt: skip
 
 
 def check_saved_model(path: str) -> None:
