@@ -46,6 +46,7 @@ bench: install
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/train_step.py
 	$(BIN)/python benchmarks/inpaint_scene.py
+	$(BIN)/python benchmarks/inpaint_series.py
 
 clean:
 	rm -rf $(VENV) demo-output benchmarks/output build *.egg-info

@@ -52,3 +52,12 @@ def test_inpaint_scene_small(tmp_path: Path) -> None:
     # Time in the model is measured inside the job: some, and less than the job's wall.
     assert 0 < figures["model_seconds"] < figures["job_seconds"] < figures["process_seconds"]
     assert 0 < figures["share_in_model"] < 1 and figures["peak_rss_gb"] > 0
+
+
+def test_inpaint_series_small(tmp_path: Path) -> None:
+    figures = _bench("inpaint_series.py", "--days", "3", "--size", "64", "64", "--width", "4",
+                     "--tile", "32", output=tmp_path)  # fmt: skip
+    assert figures["filled_pixels"] > 0 and figures["tiles"]["fill"] > 0
+    assert 0 < figures["model_seconds"] < figures["job_seconds"] < figures["process_seconds"]
+    assert figures["model_scenes_per_second"] > figures["scenes_per_second"] > 0
+    assert figures["peak_rss_gb"] > 0
