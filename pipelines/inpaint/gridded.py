@@ -43,6 +43,7 @@ from pipelines.inpaint.stages import (
     TILES,
     WRITTEN,
     Outcome,
+    PlanInputs,
     block_progress,
     counter,
     gcs_client,
@@ -164,33 +165,18 @@ def output_exists(target: str) -> bool:
     return gcs_client(target).bucket(bucket).get_blob(key) is not None
 
 
-class PlanSeries(beam.DoFn):
+class PlanSeries(PlanInputs):
     """Skip complete outputs; emit each scene's row blocks' tiles that hold a gap."""
 
-    def __init__(self, config: InpaintConfig, model: ModelInfo) -> None:
-        self._config = config
-        self._model = model
+    NAME = "file name"
 
-    def process(self, element: tuple[str, list[str]]) -> Iterator[Any]:
-        name, paths = element
-        first, *others = sorted(paths)
-        for other in others:
-            counter(FAILED).inc()
-            reason = f"another input has the same file name {name}: {first}"
-            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(other, FAILED, reason))
-        config, started = self._config, time.time()
-        target = config.target(name)
-        try:
-            if not config.overwrite and output_exists(target):
-                counter(SKIPPED).inc()
-                reason = "a complete output exists"
-                yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(first, SKIPPED, reason, target))
-                return
-            yield from self._plan(first, name, started)
-        except Exception as error:
-            counter(FAILED).inc()
-            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(
-                first, FAILED, f"{type(error).__name__}: {error}", target))  # fmt: skip
+    def plan(self, path: str, name: str, target: str, started: float) -> Iterator[Any]:
+        if not self._config.overwrite and output_exists(target):
+            counter(SKIPPED).inc()
+            reason = "a complete output exists"
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(path, SKIPPED, reason, target))
+            return
+        yield from self._plan(path, name, started)
 
     def _plan(self, path: str, name: str, started: float) -> Iterator[Any]:
         config, bands = self._config, self._model.bands

@@ -62,6 +62,7 @@ from pipelines.inpaint.stages import (
     TILES,
     WRITTEN,
     Outcome,
+    PlanInputs,
     block_progress,
     remove_staged,
 )
@@ -257,45 +258,31 @@ def _top(path: str, pattern: str) -> str:
     return path
 
 
-class PlanProduct(beam.DoFn):
+class PlanProduct(PlanInputs):
     """Skip complete outputs, redo torn ones, and emit each row block's tiles that hold a gap."""
 
-    def __init__(self, config: InpaintConfig, model: ModelInfo) -> None:
-        self._config = config
-        self._model = model
+    NAME = "product name"
 
-    def process(self, element: tuple[str, list[str]]) -> Iterator[Any]:
+    def plan(self, path: str, name: str, target: str, started: float) -> Iterator[Any]:
         from pipelines.inpaint.outputs import output_problems, remove_output
 
-        name, paths = element
-        first, *others = sorted(paths)
-        for other in others:
-            _counter(FAILED).inc()
-            reason = f"another input has the same product name {name}: {first}"
-            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(other, FAILED, reason))
-        config, started = self._config, time.time()
-        target = config.target(name)
-        try:
-            client = _gcs_client(target)
-            problems = output_problems(target, client)
-            if problems == [] and not config.overwrite:
-                reason = "a complete output exists"
-                if missing := [e for e in asked_extras(config, name)
-                               if not FileSystems.exists(config.target(e))]:  # fmt: skip
-                    self._remake_extras(first, target, missing)
-                    reason += f"; made {', '.join(missing)} again"
-                _counter(SKIPPED).inc()
-                yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(first, SKIPPED, reason, target))
-                return
-            if problems:
-                log.warning("%s: redoing a torn output (%s)", target, problems[0])
-            if problems is not None:
-                remove_output(target, client)
-            yield from self._plan(first, name, started)
-        except Exception as error:
-            _counter(FAILED).inc()
-            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(
-                first, FAILED, f"{type(error).__name__}: {error}", target))  # fmt: skip
+        config = self._config
+        client = _gcs_client(target)
+        problems = output_problems(target, client)
+        if problems == [] and not config.overwrite:
+            reason = "a complete output exists"
+            if missing := [e for e in asked_extras(config, name)
+                           if not FileSystems.exists(config.target(e))]:  # fmt: skip
+                self._remake_extras(path, target, missing)
+                reason += f"; made {', '.join(missing)} again"
+            _counter(SKIPPED).inc()
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(path, SKIPPED, reason, target))
+            return
+        if problems:
+            log.warning("%s: redoing a torn output (%s)", target, problems[0])
+        if problems is not None:
+            remove_output(target, client)
+        yield from self._plan(path, name, started)
 
     def _remake_extras(self, path: str, target: str, names: list[str]) -> None:
         """Write the missing quicklook or GeoTIFF of a complete output, without the model."""

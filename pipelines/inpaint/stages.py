@@ -1,12 +1,15 @@
 """What the batch job's stages share whatever the input format (OLCI products, gridded series):
 the outcome of an input and its states, the names of tagged outputs, Beam counters, storage
-clients, the clean-up of staged blocks and the terminal's progress bar."""
+clients, the planners' shared handling of inputs, the clean-up of staged blocks and the
+terminal's progress bar."""
 
 from __future__ import annotations
 
 import logging
 import shutil
 import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +50,39 @@ def gcs_client(path: str) -> Any:
 def counter(name: str) -> Any:
     """The job's Beam counter `name`."""
     return beam.metrics.Metrics.counter(NAMESPACE, name)
+
+
+class PlanInputs(beam.DoFn):
+    """What every planner does with an output name's inputs: the first (sorted) is planned, the
+    others fail (their outputs would collide), and any error while planning an input is its
+    failed outcome. Subclasses say how an input is skipped or planned (`plan`) and what its name
+    is called in the collision's reason (`NAME`)."""
+
+    NAME = "output name"
+
+    def __init__(self, config: Any, model: Any) -> None:
+        self._config = config  # pipelines.inpaint.job.InpaintConfig
+        self._model = model  # pipelines.inpaint.model.ModelInfo
+
+    def process(self, element: tuple[str, list[str]]) -> Iterator[Any]:
+        name, paths = element
+        first, *others = sorted(paths)
+        for other in others:
+            counter(FAILED).inc()
+            reason = f"another input has the same {self.NAME} {name}: {first}"
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(other, FAILED, reason))
+        target = self._config.target(name)
+        try:
+            yield from self.plan(first, name, target, time.time())
+        except Exception as error:
+            counter(FAILED).inc()
+            reason = f"{type(error).__name__}: {error}"
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(first, FAILED, reason, target))
+
+    def plan(self, path: str, name: str, target: str, started: float) -> Iterator[Any]:
+        """Skip `path` (an outcome tagged OUTCOMES) or emit its blocks' tiles (tagged TILES) and
+        its job; `started` is when its planning began."""
+        raise NotImplementedError(f"{type(self).__name__} must say how it plans an input")
 
 
 def remove_staged(output: str, work: str, name: str, blocks: list[tuple[int, str]]) -> None:
