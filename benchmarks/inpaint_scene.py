@@ -102,8 +102,14 @@ def job(product: Path, model: Path, args: argparse.Namespace) -> dict:
     settings = {"model": str(model), "inputs": [str(product)], "output": str(out),
                 "tile": args.tile, "halo": args.halo, "block_tile_rows": args.block_tile_rows,
                 "batch_size": args.batch_size, "quicklook": args.quicklook}  # fmt: skip
+    return in_child(__file__, settings)
+
+
+def in_child(script: str, settings: dict) -> dict:
+    """`script --child SETTINGS` (which prints `run_job`'s figures) in a fresh process; its
+    figures and the process's wall time."""
     start = time.perf_counter()
-    child = subprocess.run([sys.executable, __file__, "--child", json.dumps(settings)],
+    child = subprocess.run([sys.executable, script, "--child", json.dumps(settings)],
                            stdout=subprocess.PIPE, text=True, check=True)  # fmt: skip
     wall = time.perf_counter() - start
     return {**json.loads(child.stdout.splitlines()[-1]), "process_seconds": wall}

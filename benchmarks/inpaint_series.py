@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from pipelines.environment import quiet_libraries, use_keras_3
@@ -31,7 +29,7 @@ use_keras_3()
 quiet_libraries()
 
 import numpy as np  # noqa: E402
-from inpaint_scene import GB, GOAL_RSS_GB, peak_rss_bytes  # noqa: E402
+from inpaint_scene import GOAL_RSS_GB, in_child, run_job  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parent / "output"
 VARIABLE = "chlor_a"
@@ -102,29 +100,12 @@ def export(path: Path, width: int, tile: int, output: Path) -> Path:
     return model
 
 
-def run_job(settings: dict) -> dict:
-    """The job of `settings` (InpaintConfig's fields) in this process; its figures."""
-    from pipelines.inpaint.job import InpaintConfig, run
-
-    summary = run(InpaintConfig(**{**settings, "inputs": tuple(settings["inputs"])}))
-    (outcome,) = summary["outcomes"]
-    if outcome["state"] != "written":
-        raise RuntimeError(f"{outcome['input']}: {outcome['state']}: {outcome['reason']}")
-    return {"job_seconds": summary["seconds"]["wall"],
-            "model_seconds": summary["seconds"]["model"], "filled_pixels": outcome["filled_pixels"],
-            "tiles": outcome["tiles"], "peak_rss_gb": peak_rss_bytes() / GB}  # fmt: skip
-
-
 def job(path: Path, model: Path, output: Path) -> dict:
     """Run the job on the series in a fresh child process; its figures and the process wall."""
     out = output / "inpaint_series_out"
     shutil.rmtree(out, ignore_errors=True)
     settings = {"model": str(model), "inputs": [str(path)], "output": str(out)}
-    start = time.perf_counter()
-    child = subprocess.run([sys.executable, __file__, "--child", json.dumps(settings)],
-                           stdout=subprocess.PIPE, text=True, check=True)  # fmt: skip
-    wall = time.perf_counter() - start
-    return {**json.loads(child.stdout.splitlines()[-1]), "process_seconds": wall}
+    return in_child(__file__, settings)
 
 
 def main(argv: list[str] | None = None) -> int:
