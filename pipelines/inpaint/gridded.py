@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -41,13 +40,12 @@ from pipelines.inpaint.stages import (
     SKIPPED,
     STALE_SECONDS,
     TILES,
-    WRITTEN,
     Outcome,
     PlanInputs,
+    WriteInputs,
     block_progress,
     counter,
     gcs_client,
-    remove_staged,
 )
 
 if TYPE_CHECKING:
@@ -212,42 +210,10 @@ class PlanSeries(PlanInputs):
         yield (name, SeriesJob(path, name, scenes, height, width, counts, started))
 
 
-class WriteSeries(beam.DoFn):
+class WriteSeries(WriteInputs):
     """Write a series from its blocks' filled pixels, scene by scene."""
 
-    def __init__(self, config: InpaintConfig, model: ModelInfo) -> None:
-        self._config = config
-        self._model = model
-
-    def process(self, element) -> Iterator[Outcome]:
-        name, grouped = element
-        blocks, failures = sorted(grouped["blocks"]), sorted(grouped["failures"])
-        try:
-            for job in grouped["job"]:
-                yield self._outcome(job, blocks, failures)
-        finally:
-            remove_staged(self._config.output, self._config.work(name), name, blocks)
-
-    def _outcome(self, job: SeriesJob, blocks: list, failures: list[str]) -> Outcome:
-        target = self._config.target(job.name)
-        if failures:
-            counter(FAILED).inc()
-            reason = failures[0]
-            if len(failures) > 1:
-                reason += f" (and {len(failures) - 1} more row blocks)"
-            return Outcome(job.input, FAILED, reason, target, tiles=job.tiles)
-        try:
-            filled = self._write(job, dict(blocks))
-        except Exception as error:
-            counter(FAILED).inc()
-            return Outcome(job.input, FAILED, f"{type(error).__name__}: {error}", target,
-                           tiles=job.tiles)  # fmt: skip
-        counter(WRITTEN).inc()
-        counter("filled_pixels").inc(filled)
-        seconds = round(time.time() - job.started, 2)
-        return Outcome(job.input, WRITTEN, "", target, filled, job.tiles, seconds)
-
-    def _write(self, job: SeriesJob, blocks: dict[int, str]) -> int:
+    def write(self, job: SeriesJob, blocks: dict[int, str]) -> int:
         config, model = self._config, self._model
         target = config.target(job.name)
         moment = f"{dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"

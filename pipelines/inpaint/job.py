@@ -46,7 +46,6 @@ from components.inpaint.tiling import (
     row_groups,
     tile_needs_model,
 )
-from components.olci.errors import ProductError
 from components.olci.format import MANIFEST, quantity_factor
 from components.olci.storage import is_gcs
 from pipelines.inpaint import gridded
@@ -63,8 +62,8 @@ from pipelines.inpaint.stages import (
     WRITTEN,
     Outcome,
     PlanInputs,
+    WriteInputs,
     block_progress,
-    remove_staged,
 )
 from pipelines.inpaint.stages import counter as _counter
 from pipelines.inpaint.stages import gcs_client as _gcs_client
@@ -389,44 +388,10 @@ def failed_blend(failure: tuple[tuple, tuple]) -> tuple[str, str]:
     return name, f"blending row block {b} failed: {_error(trace)}"
 
 
-class WriteProduct(beam.DoFn):
+class WriteProduct(WriteInputs):
     """Write a product from its blocks' filled pixels; the quicklook and GeoTIFF beside it."""
 
-    def __init__(self, config: InpaintConfig, model: ModelInfo) -> None:
-        self._config = config
-        self._model = model
-
-    def process(self, element) -> Iterator[Outcome]:
-        name, grouped = element
-        blocks, failures = sorted(grouped["blocks"]), sorted(grouped[FAILURES])
-        try:
-            for job in grouped["job"]:  # none when planning failed after some blocks went out
-                yield self._outcome(job, blocks, failures)
-        finally:
-            remove_staged(self._config.output, self._config.work(name), name, blocks)
-
-    def _outcome(self, job: ProductJob, blocks: list, failures: list[str]) -> Outcome:
-        target = self._config.target(job.name)
-        if failures:
-            _counter(FAILED).inc()
-            reason = failures[0]
-            if len(failures) > 1:
-                reason += f" (and {len(failures) - 1} more row blocks)"
-            return Outcome(job.input, FAILED, reason, target, tiles=job.tiles)
-        try:
-            filled = self._write(job, blocks)
-        except Exception as error:
-            if not isinstance(error, ProductError):  # a bad input's reason says it all
-                log.exception("%s: failed", job.input)
-            _counter(FAILED).inc()
-            return Outcome(job.input, FAILED, f"{type(error).__name__}: {error}", target,
-                           tiles=job.tiles)  # fmt: skip
-        _counter(WRITTEN).inc()
-        _counter("filled_pixels").inc(filled)
-        seconds = time.time() - job.started
-        return Outcome(job.input, WRITTEN, "", target, filled, job.tiles, round(seconds, 2))
-
-    def _write(self, job: ProductJob, blocks: list[tuple[int, str]]) -> int:
+    def write(self, job: ProductJob, blocks: dict[int, str]) -> int:
         from components.olci import ProductWriter, open_product, remove_stale_temporaries
         from pipelines.inpaint.outputs import publish
 
@@ -440,7 +405,6 @@ class WriteProduct(beam.DoFn):
                 local_target.parent.mkdir(parents=True, exist_ok=True)
                 remove_stale_temporaries(local_target.parent, older_than=STALE_SECONDS)
             filled = 0
-            paths = dict(blocks)
             plan = plan_tiles(job.height, job.width, config.tile, config.halo)
             merger = RowMerger(job.width, self._model.channels)
             uncertainty = self._model.bands if self._model.uncertainty else False
@@ -448,8 +412,8 @@ class WriteProduct(beam.DoFn):
                 with ProductWriter(ds, local_target, overwrite=True,
                                    uncertainty=uncertainty) as writer:  # fmt: skip
                     for b, group in enumerate(row_groups(plan, config.block_tile_rows)):
-                        if b in paths:
-                            with FileSystems.open(paths[b]) as f:
+                        if b in blocks:
+                            with FileSystems.open(blocks[b]) as f:
                                 rows, index, sums, weights = decode_block(f.read())
                             mask = np.zeros((len(rows), job.width), bool)
                             mask.reshape(-1)[index] = True

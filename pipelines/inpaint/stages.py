@@ -17,6 +17,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from tqdm import tqdm
 
+from components.olci.errors import ProductError
 from components.olci.storage import is_gcs
 from pipelines.inpaint.model import NAMESPACE
 
@@ -83,6 +84,52 @@ class PlanInputs(beam.DoFn):
         """Skip `path` (an outcome tagged OUTCOMES) or emit its blocks' tiles (tagged TILES) and
         its job; `started` is when its planning began."""
         raise NotImplementedError(f"{type(self).__name__} must say how it plans an input")
+
+
+class WriteInputs(beam.DoFn):
+    """What every writer does with an output name's job, its blocks' staged files and the
+    failures of its blocks: an input any block of which failed fails with that reason; else
+    the subclass writes it (`write`), and an error there is its failed outcome. The staged
+    files are removed whatever happens."""
+
+    def __init__(self, config: Any, model: Any) -> None:
+        self._config = config  # pipelines.inpaint.job.InpaintConfig
+        self._model = model  # pipelines.inpaint.model.ModelInfo
+
+    def process(self, element) -> Iterator[Outcome]:
+        name, grouped = element
+        blocks, failures = sorted(grouped["blocks"]), sorted(grouped[FAILURES])
+        try:
+            for job in grouped["job"]:  # none when planning failed after some blocks went out
+                yield self._outcome(job, dict(blocks), failures)
+        finally:
+            remove_staged(self._config.output, self._config.work(name), name, blocks)
+
+    def _outcome(self, job: Any, blocks: dict[int, str], failures: list[str]) -> Outcome:
+        target = self._config.target(job.name)
+        if failures:
+            counter(FAILED).inc()
+            reason = failures[0]
+            if len(failures) > 1:
+                reason += f" (and {len(failures) - 1} more row blocks)"
+            return Outcome(job.input, FAILED, reason, target, tiles=job.tiles)
+        try:
+            filled = self.write(job, blocks)
+        except Exception as error:
+            if not isinstance(error, ProductError):  # a bad input's reason says it all
+                log.exception("%s: failed", job.input)
+            counter(FAILED).inc()
+            return Outcome(job.input, FAILED, f"{type(error).__name__}: {error}", target,
+                           tiles=job.tiles)  # fmt: skip
+        counter(WRITTEN).inc()
+        counter("filled_pixels").inc(filled)
+        seconds = round(time.time() - job.started, 2)
+        return Outcome(job.input, WRITTEN, "", target, filled, job.tiles, seconds)
+
+    def write(self, job: Any, blocks: dict[int, str]) -> int:
+        """Write the input of `job` from its blocks' staged files (block number -> path);
+        return the pixels filled."""
+        raise NotImplementedError(f"{type(self).__name__} must say how it writes an input")
 
 
 def remove_staged(output: str, work: str, name: str, blocks: list[tuple[int, str]]) -> None:
