@@ -19,7 +19,13 @@ from components.gridded.errors import (
     WrongFormatError,
 )
 from components.gridded.geotiff import open_geotiff
-from components.gridded.netcdf_series import open_scene, open_series, scene_count, scene_names
+from components.gridded.netcdf_series import (
+    open_scene,
+    open_series,
+    scene_count,
+    scene_names,
+    scene_times,
+)
 from components.gridded.samples import write_geotiff_stack, write_netcdf_series
 from components.gridded.scene import make_scene
 
@@ -42,6 +48,7 @@ __all__ = [
     "open_series",
     "scene_count",
     "scene_names",
+    "scene_times",
     "write_geotiff_stack",
     "write_netcdf_series",
 ]
