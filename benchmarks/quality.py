@@ -1,12 +1,15 @@
-"""Fill quality on real gaps: the transplant protocol, model against the classical fills.
+"""Fill quality on real gaps: the transplant protocol, models against the classical fills.
 
-Run as `python benchmarks/quality.py [--cases series chl rrs] [--train-steps N] [--model DIR]`;
-`--cases sample` is the small mode on synthetic data that the tests run.
+Run as `python benchmarks/quality.py [--cases series chl rrs sample-series] [--train-steps N]
+[--temporal-window K] [--model DIR] [--temporal-model DIR]`; `--cases sample` is the small mode
+on synthetic data that the tests run.
 
 Data: `../shared/data/real_ocean/` beside the project (the benchmark says so and stops when it
 is absent): a daily MODIS-Aqua chlorophyll series off Newfoundland (182 days), a MODIS-Aqua
 chlorophyll scene of the NW Atlantic and an OC-CCI six-band Rrs scene. Chlorophyll is scored in
-log10 units, Rrs in sr-1.
+log10 units, Rrs in sr-1. `sample-series` is the time-coherent synthetic series of
+`s3inpaint sample-data --series` (`components/sample/series.py`: `--series-days` days of
+96 x 128 with land, drifting real and synthetic clouds), scored like the real series.
 
 Protocol (DINCAE; Stock et al.; `components/evaluator/transplant.py`):
 - series: the `--targets` clearest days of the second half are scored, each with its observed
@@ -22,14 +25,22 @@ Protocol (DINCAE; Stock et al.; `components/evaluator/transplant.py`):
 Methods: `mean` (each band's mean over the tile's known pixels) and `biharmonic`
 (scikit-image) from the evaluator's baselines; `classical` (the in-graph biharmonic first guess
 of `model/classical.py`, what an untrained model returns); `model`: with `--train-steps N`, a
-model trained through the real pipeline (`s3inpaint train`'s LocalDagRunner, NetCDF ingest)
-on the case's data with the hidden pixels removed (the series' days; a single scene cut into
-overlapping crops), or with `--model DIR` an exported or pushed model. Printed: RMSE, MAE and
-bias per method, the ratio to biharmonic, RMSE by gap coverage of the tile-sized cell around
-each pixel, training steps and wall time; saved to `benchmarks/output/quality.json`.
+spatial model trained through the real pipeline (`s3inpaint train`'s LocalDagRunner, NetCDF
+ingest) on the case's data with the hidden pixels removed (the series' days; a single scene cut
+into overlapping crops), or with `--model DIR` an exported or pushed model. On series cases
+also `eof` (a DINEOF fill over the whole series with the hidden pixels removed,
+`components/gridded/eof.py`, rank cross-validated) and `temporal`: a model with a temporal
+window of `--temporal-window` days each side (`ingest.temporal_window`), trained the same way
+(`--train-steps`) or given (`--temporal-model DIR`); it fills each target with the same tiles
+of its neighbouring days (with every target's hidden pixels removed, as in training), and the
+neighbours never hold the target's truth. Printed: RMSE, MAE and bias per method, the ratio to
+biharmonic (and the temporal model's to the spatial model and the EOF fill), RMSE by gap
+coverage of the tile-sized cell around each pixel, training steps and wall time; saved to
+`benchmarks/output/quality.json`.
 
 Goals (issue 12): model RMSE <= 0.7x biharmonic on the series, <= 1.0x on the single scenes and
-in every coverage bucket; `classical` within 2 % of biharmonic or better.
+in every coverage bucket; `classical` within 2 % of biharmonic or better. Issue 13: on the
+series, the temporal model's RMSE <= 0.8x the spatial model's and <= 0.8x the EOF fill's.
 """
 
 from __future__ import annotations
@@ -53,6 +64,7 @@ from components.evaluator.transplant import (
     pick_cloud_sources,
     tile_to,
 )
+from components.gridded.eof import eof_fill
 from components.inpaint.scene_fill import TileFiller, fill_scene
 from components.masks.buckets import coverage_bucket, coverage_bucket_labels
 
@@ -63,6 +75,9 @@ SERIES = "phytofit_modisaqua_chl_2015H1_newfoundland.nc"
 CHL_SCENE = "modisaqua_A2018252_chl_poly4_nwa_gridded.nc"
 RRS_SCENE = "occci_20240703_rrs_pancan_example04.nc"
 HIDDEN_SHARE = (0.2, 0.6)
+# Fills one target of a case: (target index, its values with the hidden pixels removed (H, W,
+# bands), the pixels to fill (H, W)) -> (H, W, channels).
+SceneFiller = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -195,8 +210,26 @@ def sample_case(targets: int, seed: int, folder: Path) -> Case:
     return Case("sample", values, water, ("chlor_a",), "log10(mg m-3)", True, chosen, hidden)
 
 
+def sample_series_case(targets: int, days: int, seed: int) -> Case:
+    """The time-coherent sample series (`s3inpaint sample-data --series`), scored like the real
+    series: its own clouds are the gaps, the clearest days of the second half the targets."""
+    from components.sample.series import sample_series
+
+    ds = sample_series(days=days, seed=seed)
+    chl = ds["chlor_a"].values.astype(np.float32)
+    sea = ds["land"].values == 0
+    values = np.log10(np.where(chl > 0, chl, np.nan))[..., np.newaxis]
+    cloud = sea & ~np.isfinite(values[..., 0])
+    observed = ~cloud & sea
+    chosen = tuple(sorted(_clearest(observed, np.arange(len(values) // 2, len(values)), targets)))
+    hidden = _hide_under_other_days(observed, cloud, sea, chosen, seed)
+    return Case("sample series", values, sea, ("chlor_a",), "log10(mg m-3)", True, chosen,
+                hidden)  # fmt: skip
+
+
 CASES: dict[str, Callable[[argparse.Namespace], Case]] = {
     "series": lambda a: series_case(a.targets, a.seed),
+    "sample-series": lambda a: sample_series_case(a.targets, a.series_days, a.seed),
     "chl": lambda a: chl_scene_case(a.seed),
     "rrs": lambda a: rrs_scene_case(a.seed),
     "sample": lambda a: sample_case(a.targets, a.seed, a.workdir),
@@ -227,9 +260,14 @@ def classical_tiles(iterations: int) -> TileFiller:
     return fill_tiles
 
 
-def model_tiles(serving_dir: str, log10: bool) -> TileFiller:
+def model_tiles(serving_dir: str, log10: bool, bands: int = 0,
+                offsets: np.ndarray | None = None) -> TileFiller:  # fmt: skip
     """An exported model's serving signature: the fill, then its sigma (NaN when the model has
-    none); log10 cases are converted to and from it (sigma to first order)."""
+    none); log10 cases are converted to and from it (sigma to first order).
+
+    With `offsets` (2k,) days, a model with a temporal window: each tile's first `bands`
+    channels are the tile, the others its 2k neighbours' (oldest first), NaN where unobserved.
+    """
     import tensorflow as tf
 
     from model.export import load_serving
@@ -238,8 +276,19 @@ def model_tiles(serving_dir: str, log10: bool) -> TileFiller:
 
     def fill_tiles(values: np.ndarray, to_fill: np.ndarray) -> np.ndarray:
         physical = np.power(10.0, values) if log10 else values
+        inputs = {}
+        if offsets is not None:
+            n, size = len(physical), physical.shape[1]
+            neighbours = physical[..., bands:].reshape(n, size, size, len(offsets), bands)
+            neighbours = np.ascontiguousarray(np.moveaxis(neighbours, 3, 1), np.float32)
+            unobserved = ~np.isfinite(neighbours).all(axis=-1, keepdims=True)
+            inputs = {"neighbours": tf.constant(neighbours),
+                      "neighbour_gap": tf.constant(unobserved.astype(np.float32)),
+                      "neighbour_offset": tf.constant(np.tile(offsets, (n, 1)))}  # fmt: skip
+            physical = physical[..., :bands]
         out = serve(reflectance=tf.constant(physical.astype(np.float32)),
-                    gap=tf.constant(to_fill[..., np.newaxis].astype(np.float32)))  # fmt: skip
+                    gap=tf.constant(to_fill[..., np.newaxis].astype(np.float32)),
+                    **inputs)  # fmt: skip
         filled = out["filled"].numpy()
         spread = out["sigma"].numpy() if "sigma" in out else np.full_like(filled, np.nan)
         if log10:
@@ -250,7 +299,49 @@ def model_tiles(serving_dir: str, log10: bool) -> TileFiller:
     return fill_tiles
 
 
-WITH_SIGMA = ("model",)  # methods whose filler returns sigmas after the bands
+WITH_SIGMA = ("model", "temporal")  # methods whose filler returns sigmas after the bands
+
+
+def tiled(fill_tiles: TileFiller, tile: int, channels: int | None = None) -> SceneFiller:
+    """A scene filler from a tile filler, with the batch job's tiling and blending."""
+
+    def fill(target: int, seen: np.ndarray, to_fill: np.ndarray) -> np.ndarray:
+        return fill_scene(seen, to_fill, fill_tiles, tile, tile // 8, channels=channels)
+
+    return fill
+
+
+def temporal_filler(case: Case, serving_dir: str, window: int, tile: int) -> SceneFiller:
+    """A model with a temporal window of `window` days: each target's tiles with the same tiles
+    of the days around it (from `Case.training_values`, so no target's hidden pixels; days
+    beyond the series are NaN, like the pipeline's empty neighbours)."""
+    context = case.training_values()
+    days = [d for d in range(-window, window + 1) if d]
+    bands = case.values.shape[-1]
+    fill_tiles = model_tiles(serving_dir, case.log10, bands, np.array(days, np.float32))
+
+    def fill(target: int, seen: np.ndarray, to_fill: np.ndarray) -> np.ndarray:
+        outside = np.full_like(seen, np.nan)
+        neighbours = [context[target + d] if 0 <= target + d < len(context) else outside
+                      for d in days]  # fmt: skip
+        stacked = np.concatenate([seen, *neighbours], axis=-1)
+        return fill_scene(stacked, to_fill, fill_tiles, tile, tile // 8, channels=2 * bands)
+
+    return fill
+
+
+def eof_filler(case: Case, seed: int) -> tuple[SceneFiller, dict]:
+    """DINEOF over the whole series with every target's hidden pixels removed; (the filler,
+    what it chose)."""
+    started = time.perf_counter()
+    result = eof_fill(case.training_values(), seed=seed)
+    about = {"rank": result.rank, "cv_rmse": [round(e, 4) for e in result.cv_rmse],
+             "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
+
+    def fill(target: int, seen: np.ndarray, to_fill: np.ndarray) -> np.ndarray:
+        return np.where(to_fill[..., np.newaxis], result.filled[target], seen)
+
+    return fill, about
 
 
 def _coverage(to_fill: np.ndarray, water: np.ndarray, cell: int) -> np.ndarray:
@@ -264,7 +355,7 @@ def _coverage(to_fill: np.ndarray, water: np.ndarray, cell: int) -> np.ndarray:
     return coverage
 
 
-def evaluate(case: Case, fillers: dict[str, TileFiller], tile: int) -> dict:
+def evaluate(case: Case, fillers: dict[str, SceneFiller], tile: int) -> dict:
     """Fill every target with every method; score the hidden pixels every method filled."""
     truths, fills, coverage = [], {m: [] for m in fillers}, []
     sigmas = {m: [] for m in fillers if m in WITH_SIGMA}
@@ -277,8 +368,7 @@ def evaluate(case: Case, fillers: dict[str, TileFiller], tile: int) -> dict:
         to_fill = case.water & ~np.isfinite(seen).all(axis=-1)
         for name, filler in fillers.items():
             started = time.perf_counter()
-            channels = 2 * bands if name in sigmas else bands
-            filled = fill_scene(seen, to_fill, filler, tile, tile // 8, channels=channels)
+            filled = filler(target, seen, to_fill)
             seconds[name] += time.perf_counter() - started
             fills[name].append(filled[hidden][:, :bands])
             if name in sigmas:
@@ -311,6 +401,11 @@ def evaluate(case: Case, fillers: dict[str, TileFiller], tile: int) -> dict:
     reference = scores["biharmonic"]["rmse"]
     for values in scores.values():
         values["ratio"] = values["rmse"] / reference
+    if "temporal" in scores:
+        for other in ("model", "eof"):
+            if other in scores:
+                ratio = scores["temporal"]["rmse"] / scores[other]["rmse"]
+                scores["temporal"][f"ratio_to_{other}"] = ratio
     return {"case": case.name, "units": case.units, "targets": list(case.targets),
             "hidden_pixels": int(usable.sum()), "left_out": int((~usable).sum()),
             "scores": scores}  # fmt: skip
@@ -345,8 +440,10 @@ def write_training_series(case: Case, path: Path) -> Path:
     return path
 
 
-def train_model(case: Case, workdir: Path, args: argparse.Namespace) -> tuple[str, dict]:
-    """Train through the real pipeline on the case's data; (exported model, its metadata)."""
+def train_model(case: Case, workdir: Path, args: argparse.Namespace,
+                window: int = 0) -> tuple[str, dict]:  # fmt: skip
+    """Train through the real pipeline on the case's data, with a temporal window of `window`
+    days each side; (exported model, its metadata)."""
     from components.example_gen.config import IngestConfig
     from components.gridded import GriddedConfig
     from model.config import ModelConfig
@@ -357,7 +454,7 @@ def train_model(case: Case, workdir: Path, args: argparse.Namespace) -> tuple[st
     data = write_training_series(case, workdir / "data" / "series.nc")
     gridded = GriddedConfig(variables=case.bands, mask_variable="land")
     config = PipelineConfig(
-        pipeline_name=f"quality-{case.name.replace(' ', '-')}",
+        pipeline_name=f"quality-{case.name.replace(' ', '-')}-t{window}",
         pipeline_root=str(workdir / "pipeline"),
         input_base=str(data.parent),
         input_pattern="*.nc",
@@ -368,6 +465,7 @@ def train_model(case: Case, workdir: Path, args: argparse.Namespace) -> tuple[st
             stride=args.tile // 2,
             min_valid=args.min_valid,
             gridded=gridded,
+            temporal_window=window,
         ),
         log_reflectance=case.log10,
         model=ModelConfig(
@@ -390,6 +488,19 @@ def train_model(case: Case, workdir: Path, args: argparse.Namespace) -> tuple[st
     return str(model), meta
 
 
+def _metadata(model_dir: str) -> dict:
+    return json.loads((Path(model_dir) / "s3inpaint_model.json").read_text())
+
+
+def _trained(case: Case, args: argparse.Namespace, name: str, window: int) -> tuple[str, dict]:
+    """Train a model (temporal window `window`) for the case; (its folder, the run's facts)."""
+    started = time.perf_counter()
+    model_dir, meta = train_model(case, args.workdir / f"{name}-t{window}", args, window)
+    return model_dir, {"steps": meta["steps"], "seconds": round(time.perf_counter() - started),
+                       "kind": args.kind, "width": args.width, "temporal_window": window,
+                       "model": model_dir}  # fmt: skip
+
+
 def print_table(result: dict) -> None:
     scores = result["scores"]
     scenes = len(result["targets"])
@@ -404,6 +515,11 @@ def print_table(result: dict) -> None:
     for name, s in scores.items():
         row = "  ".join(f"{s['rmse_by_coverage'].get(b, float('nan')):9.4g}" for b in labels)
         print(f"  {name:19} {row}")
+    if "temporal" in scores:
+        t = scores["temporal"]
+        ratios = "  ".join(f"{t[f'ratio_to_{o}']:.3f}x {o}" for o in ("model", "eof")
+                           if f"ratio_to_{o}" in t)  # fmt: skip
+        print(f"temporal: {ratios} (goal <= 0.8x each)")
     for name, s in scores.items():
         if "calibration" in s:
             c = s["calibration"]
@@ -420,7 +536,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tile", type=int, default=64, help="tile side (and training patch)")
     parser.add_argument("--iterations", type=int, default=None,
                         help="classical fill iterations (default: ModelConfig's)")  # fmt: skip
+    parser.add_argument("--series-days", type=int, default=90,
+                        help="days of the sample-series case")  # fmt: skip
     parser.add_argument("--model", help="an exported model to score (instead of training)")
+    parser.add_argument("--temporal-model",
+                        help="an exported temporal model to score on series")  # fmt: skip
+    parser.add_argument("--temporal-window", type=int, default=2,
+                        help="days each side a trained temporal model reads (0: none)")  # fmt: skip
     parser.add_argument("--train-steps", type=int, default=0, help="train a model (0: none)")
     parser.add_argument("--kind", default="unet", choices=("unet", "cmunet"))
     parser.add_argument("--width", type=int, default=16)
@@ -443,27 +565,39 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     for name in args.cases:
         case = CASES[name](args)
-        fillers: dict[str, TileFiller] = {
-            "mean": baseline_tiles("mean"),
-            "biharmonic": baseline_tiles("biharmonic"),
-            "classical": classical_tiles(iterations),
+        bands = len(case.bands)
+        fillers: dict[str, SceneFiller] = {
+            "mean": tiled(baseline_tiles("mean"), args.tile),
+            "biharmonic": tiled(baseline_tiles("biharmonic"), args.tile),
+            "classical": tiled(classical_tiles(iterations), args.tile),
         }
+        series = not case.crop and len(case.values) > 2
+        eof = {}
+        if series:
+            fillers["eof"], eof = eof_filler(case, args.seed)
         training = {}
         model_dir = args.model
         if args.train_steps and not model_dir:
-            started = time.perf_counter()
-            model_dir, meta = train_model(case, args.workdir / name, args)
-            training = {"steps": meta["steps"], "seconds": round(time.perf_counter() - started),
-                        "kind": args.kind, "width": args.width, "model": model_dir}  # fmt: skip
+            model_dir, training["model"] = _trained(case, args, name, 0)
         if model_dir:
-            fillers["model"] = model_tiles(model_dir, case.log10)
+            fillers["model"] = tiled(model_tiles(model_dir, case.log10), args.tile, 2 * bands)
+        temporal_dir = args.temporal_model if series else None
+        if series and args.train_steps and args.temporal_window and not temporal_dir:
+            temporal_dir, training["temporal"] = _trained(case, args, name, args.temporal_window)
+        if temporal_dir:
+            window = _metadata(temporal_dir)["temporal_window"]
+            fillers["temporal"] = temporal_filler(case, temporal_dir, window, args.tile)
         result = evaluate(case, fillers, args.tile)
         result["training"] = training
+        result["eof"] = eof
         result["classical_iterations"] = iterations
         print_table(result)
-        if training:
-            print(f"model: {training['kind']} width {training['width']}, {training['steps']} "
-                  f"steps, pipeline wall time {training['seconds']} s")  # fmt: skip
+        if eof:
+            print(f"eof: {eof['rank']} EOFs (cross-validated), {eof['seconds']} s")
+        for method, run in training.items():
+            print(f"{method}: {run['kind']} width {run['width']}, temporal window "
+                  f"{run['temporal_window']}, {run['steps']} steps, pipeline wall time "
+                  f"{run['seconds']} s")  # fmt: skip
         results.append(result)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"machine": platform.platform(), "tile": args.tile,

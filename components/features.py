@@ -11,3 +11,8 @@ GAP_COVERAGE = "gap_coverage"  # float: share of the patch that is gap
 # bytes: where the fixed mask came from: the "product|row|column" of another scene's real cloud
 # (the transplant protocol), or "synthetic:<kind>" when no other scene's cloud fits
 GAP_SOURCE = "gap_source"
+# With a temporal window k (`IngestConfig.temporal_window`), the same window of the k previous
+# and k next scenes of the patch's series, oldest first (`components.example_gen.temporal`):
+NEIGHBOURS = "neighbours"  # float list, (2k, size, size, bands) row-major; 0 where not valid
+NEIGHBOUR_VALID = "neighbour_valid"  # int64 list, (2k, size, size): 1 where valid
+NEIGHBOUR_OFFSET = "neighbour_offset"  # float list, (2k,): time minus the patch's, in days

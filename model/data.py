@@ -10,14 +10,24 @@ import tensorflow as tf
 from components import features
 from components.transform.preprocessing import BAND_MEAN, BAND_STD
 
-MODEL_FEATURES = (features.REFLECTANCE, features.VALID, features.GAP, BAND_MEAN, BAND_STD)
+MODEL_FEATURES = (
+    features.REFLECTANCE,
+    features.VALID,
+    features.GAP,
+    BAND_MEAN,
+    BAND_STD,
+    features.NEIGHBOURS,  # only with a temporal window
+    features.NEIGHBOUR_VALID,
+    features.NEIGHBOUR_OFFSET,
+)
 
 
 TRANSFORM_BATCH = 64
 
 
 def transformed_examples(file_pattern: str | list[str], tft_output) -> tf.data.Dataset:
-    """Unbatched examples through the Transform graph: reflectance, valid, gap, band_mean/std.
+    """Unbatched examples through the Transform graph: reflectance, valid, gap, band_mean/std
+    (and the neighbours in time, their validity and offsets, with a temporal window).
 
     Raw (MaskGen) examples are transformed on the fly, so Transform need not materialise them.
     """

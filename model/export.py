@@ -7,6 +7,15 @@ NaN included; gap pixels are filled. Non-finite pixels outside the gap (land, fl
 unknown to the network and marked to it as invalid. `sigma` is each filled pixel's predicted
 standard deviation in the same units (0 where nothing was filled). Tiles may be any
 size that is a multiple of the network's stride.
+
+A model with a temporal window k (its generator has a `context` input) takes three more
+inputs: `neighbours` (B, 2k, H, W, bands), the same tiles of the k previous and k next scenes
+of the series, oldest first, in the same units, NaN where unobserved; `neighbour_gap` (B, 2k,
+H, W, 1), 1 where a neighbour's pixel is not to be used (its own cloud; non-finite pixels are
+never used); and `neighbour_offset` (B, 2k), each neighbour's time minus the tile's, in days.
+A neighbour the series lacks (at its ends) is all NaN or all gap, with any offset (0).
+`s3inpaint_model.json` records the window as `temporal_window` and the signature's inputs as
+`inputs`.
 """
 
 from __future__ import annotations
@@ -22,9 +31,12 @@ from components.transform.normalise import denormalise, normalise
 from model.layers import composite
 from model.losses import sigma
 from model.networks import STRIDE_CMUNET, STRIDE_UNET, split_outputs
+from model.temporal import context_channels, context_size
 
 SIGNATURE = "serving_default"
 INPUT_REFLECTANCE, INPUT_GAP = "reflectance", "gap"
+INPUT_NEIGHBOURS, INPUT_NEIGHBOUR_GAP = "neighbours", "neighbour_gap"
+INPUT_NEIGHBOUR_OFFSET = "neighbour_offset"
 OUTPUT_FILLED, OUTPUT_SIGMA = "filled", "sigma"
 WEIGHTS_DIR = "weights"
 GENERATOR_WEIGHTS, DISCRIMINATOR_WEIGHTS = "generator.weights.h5", "discriminator.weights.h5"
@@ -34,21 +46,39 @@ METADATA = "s3inpaint_model.json"
 class InpaintingModule(tf.Module):
     """Holds the generator and the normalisation; `serve` is the serving signature."""
 
-    def __init__(self, generator: keras.Model, mean, std, log: bool, bands: int) -> None:
+    def __init__(
+        self, generator: keras.Model, mean, std, log: bool, bands: int, window: int = 0
+    ) -> None:
         super().__init__()
         self.generator = generator
         self.mean = tf.Variable(tf.constant(mean, tf.float32), trainable=False, name="band_mean")
         self.std = tf.Variable(tf.constant(std, tf.float32), trainable=False, name="band_std")
         self.log = log
-        self.serve = tf.function(
-            self._serve,
-            input_signature=[
-                tf.TensorSpec([None, None, None, bands], tf.float32, name=INPUT_REFLECTANCE),
-                tf.TensorSpec([None, None, None, 1], tf.float32, name=INPUT_GAP),
-            ],
-        )
+        signature = [
+            tf.TensorSpec([None, None, None, bands], tf.float32, name=INPUT_REFLECTANCE),
+            tf.TensorSpec([None, None, None, 1], tf.float32, name=INPUT_GAP),
+        ]
+        if window:
+            count = 2 * window
+            tiles = [None, count, None, None]
+            signature += [
+                tf.TensorSpec([*tiles, bands], tf.float32, name=INPUT_NEIGHBOURS),
+                tf.TensorSpec([*tiles, 1], tf.float32, name=INPUT_NEIGHBOUR_GAP),
+                tf.TensorSpec([None, count], tf.float32, name=INPUT_NEIGHBOUR_OFFSET),
+            ]
+        serve = self._serve_with_neighbours if window else self._serve
+        self.serve = tf.function(serve, input_signature=signature)
 
-    def _serve(self, reflectance: tf.Tensor, gap: tf.Tensor) -> dict[str, tf.Tensor]:
+    def _serve_with_neighbours(
+        self, reflectance, gap, neighbours, neighbour_gap, neighbour_offset
+    ) -> dict[str, tf.Tensor]:
+        usable = tf.reduce_all(tf.math.is_finite(neighbours), axis=-1, keepdims=True)
+        valid = tf.cast(usable & (neighbour_gap <= 0.5), tf.float32)
+        safe = tf.where(tf.math.is_finite(neighbours), neighbours, 0.0)
+        z = normalise(safe, self.mean, self.std, self.log) * valid
+        return self._serve(reflectance, gap, context_channels(z, valid, neighbour_offset))
+
+    def _serve(self, reflectance: tf.Tensor, gap: tf.Tensor, context=None) -> dict[str, tf.Tensor]:
         known = tf.cast(
             tf.reduce_all(tf.math.is_finite(reflectance), axis=-1, keepdims=True), tf.float32
         )
@@ -58,9 +88,8 @@ class InpaintingModule(tf.Module):
         invalid = (1.0 - known) * outside  # land and flagged pixels: no value, no gap
         safe = tf.where(tf.math.is_finite(reflectance), reflectance, 0.0)
         z = normalise(safe, self.mean, self.std, self.log) * observed
-        stages, log_variance = split_outputs(
-            self.generator([z, 1.0 - observed, invalid], training=False)
-        )
+        inputs = [z, 1.0 - observed, invalid] + ([] if context is None else [context])
+        stages, log_variance = split_outputs(self.generator(inputs, training=False))
         filled = composite(stages[-1], z, 1.0 - observed)
         physical = denormalise(tf.cast(filled, tf.float32), self.mean, self.std, self.log)
         # sigma in normalised units -> the product's units: times std, and for a log10
@@ -83,9 +112,13 @@ def export_model(
     log: bool,
     metadata: dict,
 ) -> None:
-    """Save the serving SavedModel at `path`, with Keras weights for warm starts."""
+    """Save the serving SavedModel at `path`, with Keras weights for warm starts; the temporal
+    window, when the generator has a `context` input, follows from its channels."""
     bands = int(generator.inputs[0].shape[-1])
-    module = InpaintingModule(generator, mean, std, log, bands)
+    window = 0
+    if len(generator.inputs) > 3:
+        window = int(generator.inputs[3].shape[-1]) // context_size(bands, 1)
+    module = InpaintingModule(generator, mean, std, log, bands, window)
     tf.saved_model.save(module, path, signatures={SIGNATURE: module.serve})
     weights = os.path.join(path, WEIGHTS_DIR)
     tf.io.gfile.makedirs(weights)
@@ -95,7 +128,16 @@ def export_model(
     stride = STRIDE_UNET if metadata.get("kind") == "unet" else STRIDE_CMUNET
     with tf.io.gfile.GFile(os.path.join(path, METADATA), "w") as f:
         f.write(json.dumps({**metadata, "stride": stride, "bands": bands,
+                            "temporal_window": window, "inputs": signature_inputs(window),
                             "outputs": [OUTPUT_FILLED, OUTPUT_SIGMA]}, indent=2))  # fmt: skip
+
+
+def signature_inputs(window: int) -> list[str]:
+    """The names of the serving signature's inputs for a temporal window of `window`."""
+    inputs = [INPUT_REFLECTANCE, INPUT_GAP]
+    if window:
+        inputs += [INPUT_NEIGHBOURS, INPUT_NEIGHBOUR_GAP, INPUT_NEIGHBOUR_OFFSET]
+    return inputs
 
 
 def save_weights(model: keras.Model, path: str) -> None:
@@ -116,5 +158,6 @@ def load_weights(model: keras.Model, path: str) -> None:
 
 def load_serving(path: str):
     """The serving function of an exported model: f(reflectance=..., gap=...) -> {"filled",
-    "sigma"}."""
+    "sigma"}, with f(..., neighbours=..., neighbour_gap=..., neighbour_offset=...) for a model
+    with a temporal window."""
     return tf.saved_model.load(path).signatures[SIGNATURE]

@@ -1,7 +1,9 @@
 """The inpainting model as a keras.Model with its own train_step (two-stage GAN or UNet).
 
 A batch is a dict of `reflectance` (B, S, S, C: normalised, 0 where not valid), `valid`
-(B, S, S, 1) and `gap` (B, S, S, 1: the mask to fill). Pixels that are not valid have no truth:
+(B, S, S, 1) and `gap` (B, S, S, 1: the mask to fill), and with a temporal window the
+neighbours in time (`neighbours`, `neighbour_valid`, `neighbour_offset`: Transform's outputs),
+which the generator reads as its `context` input. Pixels that are not valid have no truth:
 they are filled like gaps, flagged to the generator as `invalid`, and never scored. Losses are
 averages over the *global* batch, so a step on N replicas equals a step on one device with the
 same global batch.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from components import features
 from model import losses
 from model.config import ModelConfig
 from model.layers import composite
@@ -21,17 +24,22 @@ from model.networks import (
     build_unet_generator,
     split_outputs,
 )
+from model.temporal import context_channels, context_size
 
 
-def build_generator(config: ModelConfig, bands: int) -> keras.Model:
-    """The generator of `config`."""
+def build_generator(config: ModelConfig, bands: int, window: int = 0) -> keras.Model:
+    """The generator of `config`, reading a temporal window of `window` scenes each side."""
     build = build_unet_generator if config.kind == "unet" else build_cmunet_generator
-    return build(bands, config.width, iterations=config.classical_iterations)
+    return build(bands, config.width, iterations=config.classical_iterations,
+                 context=context_size(bands, window) if window else 0)  # fmt: skip
 
 
-def build_networks(config: ModelConfig, bands: int) -> tuple[keras.Model, keras.Model | None]:
-    """The generator and (for the GAN) the discriminator of `config`."""
-    generator = build_generator(config, bands)
+def build_networks(
+    config: ModelConfig, bands: int, window: int = 0
+) -> tuple[keras.Model, keras.Model | None]:
+    """The generator and (for the GAN) the discriminator of `config`; only the generator
+    reads the temporal window, the discriminator judges the tile."""
+    generator = build_generator(config, bands, window)
     if config.kind == "unet":
         return generator, None
     discriminator = build_patch_discriminator(
@@ -51,6 +59,23 @@ def model_inputs(batch: dict[str, tf.Tensor]) -> tuple[tf.Tensor, ...]:
     invalid = 1.0 - batch["valid"]
     fill = 1.0 - (1.0 - batch["gap"]) * batch["valid"]
     return truth, truth * (1.0 - fill), fill, invalid
+
+
+def context_input(batch: dict[str, tf.Tensor]) -> tf.Tensor | None:
+    """The generator's `context` input from a batch's neighbours in time (None without).
+
+    Only the neighbours' own values and gaps enter: the masks laid over the tile hide only
+    the tile's pixels, and nothing of the tile reaches these channels.
+    """
+    if features.NEIGHBOURS not in batch:
+        return None
+    return context_channels(batch[features.NEIGHBOURS], batch[features.NEIGHBOUR_VALID],
+                            batch[features.NEIGHBOUR_OFFSET])  # fmt: skip
+
+
+def generator_inputs(gap_input, fill, invalid, context=None) -> list:
+    """The generator's inputs, with `context` when the model has a temporal window."""
+    return [gap_input, fill, invalid] if context is None else [gap_input, fill, invalid, context]
 
 
 class InpaintingGAN(keras.Model):
@@ -99,15 +124,17 @@ class InpaintingGAN(keras.Model):
             d_optimizer.build(self.discriminator.trainable_variables)
 
     def raw(self, gap_input: tf.Tensor, fill: tf.Tensor, invalid: tf.Tensor,
-            training: bool = False) -> tuple[list, tf.Tensor]:  # fmt: skip
+            training: bool = False, context: tf.Tensor | None = None
+            ) -> tuple[list, tf.Tensor]:  # fmt: skip
         """The generator's raw fills, before compositing ([coarse, refined] or [filled]), and
         its log-variance."""
-        return split_outputs(self.generator([gap_input, fill, invalid], training=training))
+        inputs = generator_inputs(gap_input, fill, invalid, context)
+        return split_outputs(self.generator(inputs, training=training))
 
     def fill(self, gap_input: tf.Tensor, fill: tf.Tensor, invalid: tf.Tensor,
-             training: bool = False) -> list:  # fmt: skip
+             training: bool = False, context: tf.Tensor | None = None) -> list:  # fmt: skip
         """The generator's fills composited with the observed pixels."""
-        stages, _ = self.raw(gap_input, fill, invalid, training)
+        stages, _ = self.raw(gap_input, fill, invalid, training, context)
         return [composite(o, gap_input, fill) for o in stages]
 
     def _average(self, per_example: tf.Tensor) -> tf.Tensor:
@@ -194,7 +221,8 @@ class InpaintingGAN(keras.Model):
         valid = batch["valid"]
         results = {}
         with tf.GradientTape() as tape:
-            raw, log_variance = self.raw(gap_input, fill, invalid, training=True)
+            raw, log_variance = self.raw(gap_input, fill, invalid, training=True,
+                                         context=context_input(batch))  # fmt: skip
             outputs = [composite(o, gap_input, fill) for o in raw]
             if self.discriminator is not None:
                 with tape.stop_recording():

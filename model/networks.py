@@ -3,7 +3,10 @@
 Generators take `[x, gap, invalid]`: `x` (B, H, W, bands) normalised reflectance with gaps
 zeroed, `gap` (B, H, W, 1), 1 where a pixel is to be filled (the gap to score and any pixel
 without a value), and `invalid` (B, H, W, 1), 1 where no value exists (land, flagged pixels),
-so the networks can tell a coast from a cloud. Each generator is a residual over the classical
+so the networks can tell a coast from a cloud. A generator with a temporal window (`context`
+channels, `model.temporal.context_channels`) takes a fourth input, `context` (B, H, W,
+context): the neighbours in time, which every stage reads beside its first guess; the classical
+fill stays spatial. Each generator is a residual over the classical
 fill: `ClassicalFill` (biharmonic, plain TensorFlow ops) fills the gap inside the graph, the
 network reads that first guess with the two masks and predicts a correction whose last layer
 starts at zero, so an untrained generator returns the classical fill exactly. Outputs are the
@@ -36,14 +39,18 @@ STRIDE_UNET = 16
 NETWORK_VERSION = 2
 
 
-def _inputs(bands: int, stride: int, name: str, iterations: int):
-    """The three inputs, the stride-checked `x` and the classical fill of its gap."""
+def _inputs(bands: int, stride: int, name: str, iterations: int, context: int):
+    """The inputs (`x`, `gap`, `invalid`, and `context` when it has channels), the
+    stride-checked `x`'s classical fill, and the side channels every stage reads."""
     x = keras.Input((None, None, bands), name="x")
     gap = keras.Input((None, None, 1), name="gap")
     invalid = keras.Input((None, None, 1), name="invalid")
+    inputs = [x, gap, invalid]
+    if context:
+        inputs.append(keras.Input((None, None, context), name="context"))
     checked = StrideCheck(stride, name=f"{name}_stride_check")(x)
     base = ClassicalFill(iterations, name="classical_fill")(checked, gap)
-    return x, gap, invalid, base
+    return inputs, base, inputs[1:]
 
 
 def _encoder(h, width: int, prefix: str):
@@ -95,10 +102,14 @@ def split_outputs(outputs) -> tuple[list, object]:
 
 
 def build_cmunet_generator(
-    bands: int, width: int = 32, name: str = "cmunet", iterations: int = CG_ITERATIONS
+    bands: int,
+    width: int = 32,
+    name: str = "cmunet",
+    iterations: int = CG_ITERATIONS,
+    context: int = 0,
 ) -> keras.Model:
-    """Two-stage gated-convolution inpainting generator: `[x, gap, invalid]` -> `[coarse,
-    refined, log_variance]`, the fills raw (see the module docstring).
+    """Two-stage gated-convolution inpainting generator: `[x, gap, invalid(, context)]` ->
+    `[coarse, refined, log_variance]`, the fills raw (see the module docstring).
 
     Stage 1 (coarse) corrects the classical fill with an encoder-decoder of gated convolutions
     down to 1/8 resolution with dilated gated convolutions (rates 2, 4, 8) at the bottom.
@@ -106,14 +117,15 @@ def build_cmunet_generator(
     dilated branch and a contextual-attention branch (keys from known positions only), merged by
     a 1x1 gated convolution before the decoder. H and W: multiples of 8.
     """
-    x, gap, invalid, base = _inputs(bands, STRIDE_CMUNET, name, iterations)
-    h = keras.layers.Concatenate(name="coarse_input")([base, gap, invalid])
+    inputs, base, side = _inputs(bands, STRIDE_CMUNET, name, iterations, context)
+    x, gap = inputs[:2]
+    h = keras.layers.Concatenate(name="coarse_input")([base, *side])
     h = _encoder(h, width, "coarse")
     h = _dilated(h, width, "coarse")
     coarse = Residual(name="coarse")(base, _decoder(h, width, bands, "coarse")[1])
     composited = Composite(name="composite_coarse")(coarse, x, gap)
 
-    h = keras.layers.Concatenate(name="refine_input")([composited, gap, invalid])
+    h = keras.layers.Concatenate(name="refine_input")([composited, *side])
     trunk = _encoder(h, width, "refine")
     dilated = _dilated(trunk, width, "refine")
     known = KnownShare(STRIDE_CMUNET, name="known_share")(gap)
@@ -124,7 +136,7 @@ def build_cmunet_generator(
     features, correction = _decoder(h, width, bands, "refine")
     refined = Residual(name="refined")(composited, correction)
     log_variance = _log_variance(features, bands)
-    return keras.Model([x, gap, invalid], [coarse, refined, log_variance], name=name)
+    return keras.Model(inputs, [coarse, refined, log_variance], name=name)
 
 
 def _double_conv(h, filters: int, prefix: str):
@@ -141,9 +153,10 @@ def build_unet_generator(
     depth: int = 4,
     name: str = "unet",
     iterations: int = CG_ITERATIONS,
+    context: int = 0,
 ) -> keras.Model:
-    """UNet baseline: `[x, gap, invalid]` -> `[filled, log_variance]`: the raw fill (B, H, W,
-    bands), the classical fill plus a correction, and each band's log-variance.
+    """UNet baseline: `[x, gap, invalid(, context)]` -> `[filled, log_variance]`: the raw fill
+    (B, H, W, bands), the classical fill plus a correction, and each band's log-variance.
 
     (3x3 conv, ELU) x 2 per level. ELU rather than ReLU: narrow ReLU UNets lose units and stall
     (seen at width 4). No normalisation layers: batch statistics would mix the zeroed gaps into
@@ -154,10 +167,10 @@ def build_unet_generator(
     """
     if depth < 1:
         raise ValueError(f"depth {depth} must be at least 1")
-    x, gap, invalid, base = _inputs(bands, 2**depth, name, iterations)
+    inputs, base, side = _inputs(bands, 2**depth, name, iterations, context)
     channels = [min(width * 2**level, 8 * width) for level in range(depth + 1)]
 
-    h = keras.layers.Concatenate(name="input")([base, gap, invalid])
+    h = keras.layers.Concatenate(name="input")([base, *side])
     skips = []
     for level in range(depth):
         h = _double_conv(h, channels[level], f"down{level}")
@@ -173,7 +186,7 @@ def build_unet_generator(
         h = _double_conv(h, channels[level], f"dec{level}")
     correction = keras.layers.Conv2D(bands, 1, kernel_initializer="zeros", name="out")(h)
     filled = Residual(name="filled")(base, correction)
-    return keras.Model([x, gap, invalid], [filled, _log_variance(h, bands)], name=name)
+    return keras.Model(inputs, [filled, _log_variance(h, bands)], name=name)
 
 
 def build_patch_discriminator(

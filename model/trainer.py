@@ -58,14 +58,15 @@ def _mask_library(train_files: list[str]):
 
 def _ingest_description(train_files: list[str]) -> dict[str, Any]:
     """What the model records of its examples, from the ingest configuration MaskGen stored:
-    the input channels' names in order, their physical quantity, the patch size and the layout
-    of a NetCDF series."""
+    the input channels' names in order, their physical quantity, the patch size, the layout of
+    a NetCDF series and the temporal window the examples carry."""
     from components.example_gen.config import IngestConfig
     from components.mask_gen.executor import EXAMPLES_INGEST_FILE
 
     path = _beside_examples(train_files, EXAMPLES_INGEST_FILE)
     if not tf.io.gfile.exists(path):
-        return {"band_names": None, "quantity": None, "patch_size": None, "gridded": None}
+        return {"band_names": None, "quantity": None, "patch_size": None, "gridded": None,
+                "temporal_window": 0}  # fmt: skip
     with tf.io.gfile.GFile(path) as f:
         ingest = IngestConfig.from_json(f.read())
     return {
@@ -74,6 +75,7 @@ def _ingest_description(train_files: list[str]) -> dict[str, Any]:
         "patch_size": ingest.patch_size,
         # The layout of a NetCDF series, so the batch job fills such series without being told.
         "gridded": ingest.gridded.to_dict() if ingest.kind == "netcdf" else None,
+        "temporal_window": ingest.temporal_window,
     }
 
 
@@ -123,7 +125,7 @@ def _evaluate(generator: keras.Model, dataset) -> dict[str, float]:
     `z_std` the standard deviation of error / sigma (ideal 1).
     """
     from components.evaluator.metrics import calibration
-    from model.gan import model_inputs
+    from model.gan import context_input, generator_inputs, model_inputs
     from model.losses import sigma
     from model.networks import split_outputs
 
@@ -132,8 +134,8 @@ def _evaluate(generator: keras.Model, dataset) -> dict[str, float]:
     z_scores = []
     for batch in dataset:
         truth, gap_input, fill, invalid = model_inputs(batch)
-        stages, log_variance = split_outputs(generator([gap_input, fill, invalid],
-                                                       training=False))  # fmt: skip
+        inputs = generator_inputs(gap_input, fill, invalid, context_input(batch))
+        stages, log_variance = split_outputs(generator(inputs, training=False))
         raw = stages[-1]
         filled = composite(raw, gap_input, fill)
         in_gap, observed = batch["gap"] * batch["valid"], (1.0 - batch["gap"]) * batch["valid"]
@@ -187,7 +189,7 @@ def _eta(seconds: float) -> str:
     return f"{minutes}:{seconds:02d}"
 
 
-def _same_networks(base_model: str, config: ModelConfig, bands: int) -> bool:
+def _same_networks(base_model: str, config: ModelConfig, bands: int, window: int) -> bool:
     """Whether an exported model's networks have this config's shapes (its weights would load)."""
     from model.export import METADATA
 
@@ -200,6 +202,7 @@ def _same_networks(base_model: str, config: ModelConfig, bands: int) -> bool:
     keys = ("kind", "width", "discriminator_width", "discriminator_constraint")
     return (
         meta.get("bands") == bands
+        and meta.get("temporal_window", 0) == window
         and meta.get("network_version") == NETWORK_VERSION
         and all(old.get(k) == getattr(config, k) for k in keys)
     )
@@ -229,7 +232,13 @@ def train(
         export_model,
         load_weights,
     )
-    from model.gan import InpaintingGAN, build_generator, build_networks, model_inputs
+    from model.gan import (
+        InpaintingGAN,
+        build_generator,
+        build_networks,
+        context_input,
+        model_inputs,
+    )
 
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
@@ -238,6 +247,7 @@ def train(
     mean, std = _band_statistics(tft_output)
     bands = int(mean.shape[0])
     description = _ingest_description(train_files)
+    window = description["temporal_window"]
     band_names = description["band_names"] or [f"channel_{i}" for i in range(bands)]
     shown = picture_bands(band_names, config.true_colour_bands)
     library = _mask_library(train_files)
@@ -258,7 +268,7 @@ def train(
     distributed = iter(strategy.experimental_distribute_dataset(train_data))
 
     with strategy.scope():
-        generator, discriminator = build_networks(config, bands)
+        generator, discriminator = build_networks(config, bands, window)
         perceptual = None
         if config.weights.perceptual or config.weights.style:
             from components.transform.normalise import denormalise
@@ -271,7 +281,7 @@ def train(
             )
         model = InpaintingGAN(generator, discriminator, config, replicas, perceptual)
         # The moving average of the generator's weights: what is evaluated and exported.
-        averaged = build_generator(config, bands) if config.ema_decay else generator
+        averaged = build_generator(config, bands, window) if config.ema_decay else generator
         averaged.set_weights(generator.get_weights())
 
         def adam(lr: float) -> keras.optimizers.Optimizer:
@@ -297,7 +307,9 @@ def train(
         checkpoint, os.path.join(run_dir, CHECKPOINTS), max_to_keep=3
     )
     # The base model the weights came from (a resumed run had the same inputs at its start).
-    warm_start = base_model if base_model and _same_networks(base_model, config, bands) else None
+    warm_start = (
+        base_model if base_model and _same_networks(base_model, config, bands, window) else None
+    )
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint)
         log.info("resumed from %s at step %d", manager.latest_checkpoint, int(step.numpy()))
@@ -330,6 +342,7 @@ def train(
     # One fixed batch for the TensorBoard image grids, so successive grids show the same tiles.
     preview = next(iter(train_data))
     _, preview_input, preview_fill, preview_invalid = model_inputs(preview)
+    preview_context = context_input(preview)
     writer = tf.summary.create_file_writer(os.path.join(run_dir, "logs"))
     started, first = time.monotonic(), int(step.numpy())
     with writer.as_default():
@@ -346,7 +359,8 @@ def train(
                 log.info("step %d/%d  %s  %.2f steps/s  ETA %s", current, steps, losses, rate,
                          _eta((steps - current) / max(rate, 1e-6)))  # fmt: skip
             if current % (config.log_every * IMAGE_EVERY_LOGS) == 0 or current == steps:
-                outputs = model.fill(preview_input, preview_fill, preview_invalid)
+                outputs = model.fill(preview_input, preview_fill, preview_invalid,
+                                     context=preview_context)  # fmt: skip
                 grid, picture = _image_grid(preview, outputs, mean, std, log_reflectance, shown)
                 title, shows = "observed | gap | filled | truth", picture.describe(band_names)
                 tf.summary.image(title, grid, step=current, max_outputs=4, description=shows)

@@ -140,7 +140,7 @@ def test_quality_benchmark_small_mode(tmp_path: Path) -> None:
     (result,) = json.loads(out.read_text())["results"]
     assert result["case"] == "sample" and result["hidden_pixels"] > 100
     scores = result["scores"]
-    assert set(scores) == {"mean", "biharmonic", "classical"}
+    assert set(scores) == {"mean", "biharmonic", "classical", "eof"}  # a series: EOFs too
     assert scores["biharmonic"]["ratio"] == 1.0
     for s in scores.values():
         assert np.isfinite([s["rmse"], s["mae"], s["bias"]]).all() and s["rmse_by_coverage"]

@@ -25,6 +25,10 @@ class EvalBatch:
         sources: where each mask came from (`features.GAP_SOURCE`: another scene's
             "product|row|column", or "synthetic:<kind>"; "" for examples masked before it
             was recorded).
+        neighbours: with a temporal window k, (n, 2k, size, size, bands) float32, the same
+            window of the k previous and k next scenes, oldest first, NaN where not valid (a
+            scene the series lacks: all NaN); the fixed gap hides none of it. None without.
+        neighbour_offset: (n, 2k) their times minus the example's, in days; None without.
     """
 
     truth: np.ndarray
@@ -33,6 +37,8 @@ class EvalBatch:
     coverage: np.ndarray
     keys: tuple[str, ...]
     sources: tuple[str, ...]
+    neighbours: np.ndarray | None = None
+    neighbour_offset: np.ndarray | None = None
 
     @property
     def observed(self) -> np.ndarray:
@@ -41,9 +47,15 @@ class EvalBatch:
 
 
 def read_batches(
-    file_pattern: str, size: int, bands: int, batch_size: int, max_examples: int | None = None
+    file_pattern: str,
+    size: int,
+    bands: int,
+    batch_size: int,
+    max_examples: int | None = None,
+    window: int = 0,
 ) -> Iterator[EvalBatch]:
-    """Batches of the gzipped TFRecord examples matching `file_pattern`, in file order.
+    """Batches of the gzipped TFRecord examples matching `file_pattern`, in file order, with
+    their neighbours in time when they carry a temporal `window`.
 
     Raises:
         FileNotFoundError: nothing matches `file_pattern`.
@@ -63,6 +75,12 @@ def read_batches(
         features.ROW: tf.io.FixedLenFeature([], tf.int64),
         features.COLUMN: tf.io.FixedLenFeature([], tf.int64),
     }
+    count = 2 * window
+    if window:
+        spec[features.NEIGHBOURS] = tf.io.FixedLenFeature([count * size * size * bands],
+                                                          tf.float32)  # fmt: skip
+        spec[features.NEIGHBOUR_VALID] = tf.io.FixedLenFeature([count * size * size], tf.int64)
+        spec[features.NEIGHBOUR_OFFSET] = tf.io.FixedLenFeature([count], tf.float32)
     records = tf.data.TFRecordDataset(files, compression_type="GZIP")
     if max_examples is not None:
         records = records.take(max_examples)
@@ -79,7 +97,16 @@ def read_batches(
                 strict=True,
             )
         )
+        neighbours = offsets = None
+        if window:
+            shape = (n, count, size, size)
+            known = batch[features.NEIGHBOUR_VALID].numpy().reshape(shape).astype(bool)
+            neighbours = batch[features.NEIGHBOURS].numpy().reshape(*shape, bands)
+            neighbours = np.where(known[..., np.newaxis], neighbours, np.float32(np.nan))
+            offsets = batch[features.NEIGHBOUR_OFFSET].numpy()
         yield EvalBatch(
+            neighbours=neighbours,
+            neighbour_offset=offsets,
             truth=np.where(valid[..., np.newaxis], truth, np.float32(np.nan)),
             valid=valid,
             gap=batch[features.GAP].numpy().reshape(n, size, size).astype(bool),

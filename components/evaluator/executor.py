@@ -100,14 +100,14 @@ class Executor(base_executor.BaseExecutor):
         blessing = artifact_utils.get_single_instance(output_dict[BLESSING])
 
         ingest = IngestConfig.from_json(examples.get_string_custom_property(INGEST_PROPERTY))
-        bands = len(ingest.bands)
+        bands, window = len(ingest.bands), ingest.temporal_window
         pattern = os.path.join(
             artifact_utils.get_split_uri([examples], config.split), "*.gz"
         )  # fmt: skip
 
         def batches():
             return read_batches(
-                pattern, ingest.patch_size, bands, config.batch_size, config.max_examples
+                pattern, ingest.patch_size, bands, config.batch_size, config.max_examples, window
             )
 
         try:
@@ -117,14 +117,19 @@ class Executor(base_executor.BaseExecutor):
                 f"{pattern}: {error}; does the {config.split} split hold any product's patches?"
             ) from error
         candidate_dir = path_utils.serving_model_path(model.uri)
-        fillers = {CANDIDATE: model_filler(candidate_dir)}
+        fillers = {CANDIDATE: model_filler(candidate_dir, window)}
         notes = []
         if baseline is not None and baseline.id != model.id:
             blessed_dir = path_utils.serving_model_path(baseline.uri)
-            if _model_metadata(blessed_dir).get("bands") == bands:
-                fillers[BLESSED] = model_filler(blessed_dir)
-            else:
+            blessed = _model_metadata(blessed_dir)
+            blessed_window = blessed.get("temporal_window", 0)
+            if blessed.get("bands") != bands:
                 notes.append(f"blessed model {baseline.uri} takes other bands: not compared")
+            elif blessed_window not in (0, window):
+                notes.append(f"blessed model {baseline.uri} reads {blessed_window} scenes each "
+                             f"side, the examples {window}: not compared")  # fmt: skip
+            else:
+                fillers[BLESSED] = model_filler(blessed_dir, blessed_window)
         for name in config.baselines:
             fillers[name] = baseline_filler(name)
 

@@ -21,13 +21,17 @@ Filler = Callable[[EvalBatch], tuple[np.ndarray, np.ndarray | None]]
 OVERALL = "all"
 
 
-def model_filler(serving_dir: str) -> Filler:
+def model_filler(serving_dir: str, window: int = 0) -> Filler:
     """A Filler around an exported model's serving signature (raw reflectance in and out; its
-    sigma when the model has an uncertainty head)."""
+    sigma when the model has an uncertainty head); a model with a temporal `window` is also
+    given each example's neighbours in time, which the fixed gap never hides."""
     import tensorflow as tf
 
     from model.export import (
         INPUT_GAP,
+        INPUT_NEIGHBOUR_GAP,
+        INPUT_NEIGHBOUR_OFFSET,
+        INPUT_NEIGHBOURS,
         INPUT_REFLECTANCE,
         OUTPUT_FILLED,
         OUTPUT_SIGMA,
@@ -37,10 +41,19 @@ def model_filler(serving_dir: str) -> Filler:
     serve = load_serving(serving_dir)
 
     def fill(batch: EvalBatch) -> tuple[np.ndarray, np.ndarray | None]:
-        outputs = serve(**{
+        inputs = {
             INPUT_REFLECTANCE: tf.constant(batch.observed),
             INPUT_GAP: tf.constant(batch.gap[..., np.newaxis].astype(np.float32)),
-        })  # fmt: skip
+        }
+        if window:
+            if batch.neighbours is None or batch.neighbours.shape[1] != 2 * window:
+                raise ValueError(f"{serving_dir}: the model reads {window} scenes each side; "
+                                 "the evaluation examples carry no such window")  # fmt: skip
+            unobserved = ~np.isfinite(batch.neighbours).all(axis=-1, keepdims=True)
+            inputs[INPUT_NEIGHBOURS] = tf.constant(batch.neighbours)
+            inputs[INPUT_NEIGHBOUR_GAP] = tf.constant(unobserved.astype(np.float32))
+            inputs[INPUT_NEIGHBOUR_OFFSET] = tf.constant(batch.neighbour_offset)
+        outputs = serve(**inputs)
         sigma = outputs.get(OUTPUT_SIGMA)
         return outputs[OUTPUT_FILLED].numpy(), None if sigma is None else sigma.numpy()
 

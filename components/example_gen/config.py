@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import Field, StrictStr
+from pydantic import Field, StrictInt, StrictStr
 
 from components.configuration import Fraction, Positive, Section, check_range, section
 from components.gridded.config import GriddedConfig
@@ -30,6 +30,10 @@ class IngestConfig(Section):
             `GriddedConfig`, or its mapping form); None for other kinds.
         harvest_coverage: (min, max) cloud share of the windows harvested as real gap shapes
             (OLCI inputs, from their WQSF cloud flags).
+        temporal_window: k, the previous and next scenes of the same grid each patch carries
+            as context (the same window of the k scenes before and the k after it, with their
+            own gaps and time offsets; `components.example_gen.temporal`); 0 for none. Needs
+            gridded inputs: OLCI swath products share no grid, so they refuse it.
     """
 
     kind: Kind = "olci"
@@ -39,6 +43,7 @@ class IngestConfig(Section):
     min_valid: Fraction = 0.99
     gridded: GriddedConfig | None = None
     harvest_coverage: tuple[Fraction, Fraction] = (0.02, 0.9)
+    temporal_window: Annotated[StrictInt, Field(ge=0)] = 0
 
     def __post_init__(self) -> None:
         if not self.bands:
@@ -48,6 +53,12 @@ class IngestConfig(Section):
         check_range("harvest_coverage", self.harvest_coverage)
         if self.kind == "netcdf" and self.gridded is None:
             raise ValueError("kind 'netcdf' needs a gridded configuration (GriddedConfig)")
+        if self.kind == "olci" and self.temporal_window:
+            raise ValueError(
+                f"temporal_window {self.temporal_window} needs gridded inputs (kind netcdf or "
+                "geotiff): OLCI swath products (kind olci) share no grid, so no scene has a "
+                "previous or next one at the same pixels"
+            )
 
     @property
     def quantity(self) -> str | None:

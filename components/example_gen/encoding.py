@@ -35,7 +35,8 @@ def flag_list(values: np.ndarray) -> tf.train.Int64List:
 
 
 def patch_example(patch: Patch) -> tf.train.Example:
-    """The tf.Example of a patch: reflectance, valid mask, product, time, row, column."""
+    """The tf.Example of a patch: reflectance, valid mask, product, time, row, column, and its
+    neighbours' values, validity and time offsets when it has them."""
     feature = {
         features.REFLECTANCE: tf.train.Feature(float_list=float_list(patch.reflectance)),
         features.VALID: tf.train.Feature(int64_list=flag_list(patch.valid)),
@@ -44,6 +45,16 @@ def patch_example(patch: Patch) -> tf.train.Example:
         features.ROW: _int(patch.row),
         features.COLUMN: _int(patch.column),
     }
+    if patch.neighbours is not None:
+        feature[features.NEIGHBOURS] = tf.train.Feature(
+            float_list=float_list(patch.neighbours.values)
+        )
+        feature[features.NEIGHBOUR_VALID] = tf.train.Feature(
+            int64_list=flag_list(patch.neighbours.valid)
+        )
+        feature[features.NEIGHBOUR_OFFSET] = tf.train.Feature(
+            float_list=float_list(patch.neighbours.offsets)
+        )
     return tf.train.Example(features=tf.train.Features(feature=feature))
 
 

@@ -7,6 +7,11 @@ Beside the standard `Split-*` folders, the Examples artifact holds:
 - `cloud_shapes/<product>.npz`: the real cloud shapes harvested from each OLCI product's WQSF
   cloud flags (a `components.masks.MaskLibrary`), which MaskGen merges into its mask library.
 
+With a temporal window (`IngestConfig.temporal_window` k > 0, gridded inputs), the scenes'
+times and grids are read from the inputs' headers, the scenes grouped by grid, and each scene
+read with its k previous and k next scenes (`components.example_gen.temporal`): every patch
+then carries the same window of them.
+
 With a span window wider than one (`components.example_gen.spans`), the inputs are those of the
 resolved span and the spans before it; the spans read are the artifact's `s3inpaint_spans`
 custom property (a JSON list), and the artifact's `span` is the newest of them.
@@ -17,6 +22,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+from contextlib import ExitStack
+from dataclasses import replace
 from typing import Any
 
 import apache_beam as beam
@@ -31,6 +38,13 @@ from tfx.utils import proto_utils
 from components.example_gen.config import IngestConfig
 from components.example_gen.scenes import SceneRef, open_scene, scene_refs
 from components.example_gen.spans import SPANS_PROPERTY, check_window, window_patterns
+from components.example_gen.temporal import (
+    SceneWindow,
+    cut_neighbours,
+    neighbour_arrays,
+    scene_windows,
+    timed_scene_refs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +114,11 @@ def _failure(ref: object, err: Exception) -> beam.pvalue.TaggedOutput:
 
 
 class _InputToScenes(beam.DoFn):
-    """The scenes an input holds; an input that cannot be listed becomes a report line."""
+    """The scenes an input holds; an input that cannot be listed becomes a report line.
+
+    With a temporal window, each scene comes as (grid, (scene, start time)), to be grouped
+    into series.
+    """
 
     def __init__(self, config_json: str) -> None:
         self._config_json = config_json
@@ -111,7 +129,16 @@ class _InputToScenes(beam.DoFn):
 
     def process(self, path: str):
         try:
-            refs = scene_refs(path, self._config)
+            if self._config.temporal_window:
+                timed = timed_scene_refs(path, self._config)
+                if untimed := [str(ref) for _, ref, start in timed if not start]:
+                    raise ValueError(
+                        f"{untimed[0]}: the scene states no time; temporal_window needs "
+                        "every scene's time"
+                    )
+                refs = [(grid, (ref, start)) for grid, ref, start in timed]
+            else:
+                refs = scene_refs(path, self._config)
         except Exception as err:  # reported, never silently dropped
             self._bad.inc()
             yield _failure(path, err)
@@ -132,22 +159,24 @@ class _ScenesToExamples(beam.DoFn):
     def setup(self) -> None:
         self._config = IngestConfig.from_json(self._config_json)
 
-    def process(self, ref: SceneRef):
+    def process(self, element: SceneRef | SceneWindow):
         from components.example_gen.encoding import patch_example
         from components.example_gen.patches import extract_patches
         from components.masks import MaskLibrary, harvest_cloud_shapes
 
         config = self._config
+        ref = element.centre if isinstance(element, SceneWindow) else element
         try:
-            with open_scene(ref, config) as scene:
+            with ExitStack() as stack:
+                scene = stack.enter_context(open_scene(ref, config))
+                patches = extract_patches(
+                    scene, config.bands, config.patch_size,
+                    stride=config.stride, min_valid=config.min_valid,
+                )  # fmt: skip
+                if isinstance(element, SceneWindow):
+                    patches = self._with_neighbours(patches, element, scene, stack)
                 # Buffered, so a scene that fails half-way contributes no patches at all.
-                examples = [
-                    patch_example(p)
-                    for p in extract_patches(
-                        scene, config.bands, config.patch_size,
-                        stride=config.stride, min_valid=config.min_valid,
-                    )
-                ]  # fmt: skip
+                examples = [patch_example(p) for p in patches]
                 shapes = None
                 if "cloud" in scene:
                     low, high = config.harvest_coverage
@@ -168,6 +197,24 @@ class _ScenesToExamples(beam.DoFn):
             self._shapes.inc(len(shapes[1]))
             yield beam.pvalue.TaggedOutput(SHAPES, shapes)
         yield from examples
+
+    def _with_neighbours(self, patches, window: SceneWindow, scene, stack: ExitStack):
+        """`patches`, each with the same window of the scene's neighbours in time."""
+        neighbours = [
+            None if ref is None else stack.enter_context(open_scene(ref, self._config))
+            for ref in window.neighbours
+        ]
+        shape = (scene.sizes["y"], scene.sizes["x"])
+        values, valid = neighbour_arrays(neighbours, self._config.bands, shape)
+        size = self._config.patch_size
+        for patch in patches:
+            context = cut_neighbours(values, valid, window.offsets, patch.row, patch.column, size)
+            yield replace(patch, neighbours=context)
+
+
+def _windows(item: tuple[str, list], k: int) -> list[SceneWindow]:
+    """The windows of one grid's scenes, from (grid, [(scene, start time), ...])."""
+    return scene_windows(item[1], k)
 
 
 def _write_shapes(item: tuple[str, Any], folder: str) -> str:
@@ -192,8 +239,15 @@ def _InputToExamples(
         | "Scenes"
         >> beam.ParDo(_InputToScenes(config.to_json())).with_outputs(FAILURES, main="scenes")
     )
+    centres = scenes.scenes
+    if config.temporal_window:
+        centres = (
+            centres
+            | "GroupByGrid" >> beam.GroupByKey()
+            | "Windows" >> beam.FlatMap(_windows, config.temporal_window)
+        )
     results = (
-        scenes.scenes
+        centres
         | "Reshuffle" >> beam.Reshuffle()
         | "Patches"
         >> beam.ParDo(_ScenesToExamples(config.to_json())).with_outputs(

@@ -13,8 +13,19 @@ MIN_WATER_SHARE = 0.5
 
 
 @dataclass(frozen=True)
+class Neighbours:
+    """The same window of the k previous and k next scenes of a patch's series
+    (`components.example_gen.temporal`), oldest first; a missing one is all invalid."""
+
+    values: np.ndarray  # (2k, size, size, bands) float32, 0 where not valid
+    valid: np.ndarray  # (2k, size, size) bool
+    offsets: np.ndarray  # (2k,) float32: each neighbour's time minus the patch's, in days
+
+
+@dataclass(frozen=True)
 class Patch:
-    """A square crop of a scene: all bands and the valid mask."""
+    """A square crop of a scene: all bands and the valid mask (and, with a temporal window,
+    its neighbours in time)."""
 
     product: str
     time: str
@@ -22,6 +33,7 @@ class Patch:
     column: int
     reflectance: np.ndarray  # (size, size, bands) float32, 0 where not valid
     valid: np.ndarray  # (size, size) bool
+    neighbours: Neighbours | None = None
 
     @property
     def valid_share(self) -> float:

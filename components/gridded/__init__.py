@@ -25,6 +25,7 @@ from components.gridded.netcdf_series import (
     open_series_masked,
     scene_count,
     scene_names,
+    scene_times,
 )
 from components.gridded.samples import write_geotiff_stack, write_netcdf_series
 from components.gridded.scene import make_scene
@@ -49,6 +50,7 @@ __all__ = [
     "open_series_masked",
     "scene_count",
     "scene_names",
+    "scene_times",
     "write_geotiff_stack",
     "write_netcdf_series",
 ]

@@ -64,6 +64,17 @@ def scene_names(path: str | os.PathLike[str], config: GriddedConfig) -> tuple[st
         return _Series.of(ds, str(path), config).names
 
 
+def scene_times(path: str | os.PathLike[str], config: GriddedConfig) -> tuple[str, ...]:
+    """The `start_time` of every scene in the file (ISO 8601 UTC, "" when a single-scene file
+    states none), in time-step order, without reading data.
+
+    Raises:
+        GriddedError: a subclass naming the path and what is wrong with the file.
+    """
+    with _opened(path) as ds:
+        return _Series.of(ds, str(path), config).start_times
+
+
 def open_scene(path: str | os.PathLike[str], config: GriddedConfig, index: int) -> xr.Dataset:
     """Scene `index` (0-based time step) of the file, read on its own.
 

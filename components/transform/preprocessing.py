@@ -19,6 +19,11 @@ REFLECTANCE = features.REFLECTANCE  # (size, size, bands) float32, normalised, 0
 VALID = features.VALID  # (size, size, 1) float32
 GAP = features.GAP  # (size, size, 1) float32: the fixed gap mask
 GAP_COVERAGE = features.GAP_COVERAGE  # () float32
+# With a temporal window k: the neighbours (2k, size, size, bands) normalised with the same
+# statistics, 0 where not valid; their validity (2k, size, size, 1) float32; offsets (2k,) days.
+NEIGHBOURS = features.NEIGHBOURS
+NEIGHBOUR_VALID = features.NEIGHBOUR_VALID
+NEIGHBOUR_OFFSET = features.NEIGHBOUR_OFFSET
 BAND_MEAN = "band_mean"  # (bands,) the statistics, so the model can invert the normalisation
 BAND_STD = "band_std"
 MIN_STD = 1e-6
@@ -36,7 +41,8 @@ def patch_geometry(reflectance: tf.Tensor, valid: tf.Tensor) -> tuple[int, int]:
 
 
 def preprocessing_fn(inputs: dict[str, tf.Tensor], custom_config: dict[str, Any]) -> dict:
-    """Normalise patches per band with statistics of the training split.
+    """Normalise patches per band with statistics of the training split (of the patches
+    themselves: neighbours in time are normalised with them, and not counted).
 
     Args:
         inputs: dense features as SchemaGen inferred them (flattened patches).
@@ -60,6 +66,16 @@ def preprocessing_fn(inputs: dict[str, tf.Tensor], custom_config: dict[str, Any]
         BAND_STD: tf.tile(std[tf.newaxis, :], [batch, 1]),
         features.PRODUCT: tf.reshape(inputs[features.PRODUCT], [-1]),
     }
+    if NEIGHBOURS in inputs:
+        window = int(inputs[NEIGHBOUR_OFFSET].shape[-1])
+        shape = [-1, window, size, size]
+        neighbours = tf.reshape(tf.cast(inputs[NEIGHBOURS], tf.float32), [*shape, bands])
+        neighbour_valid = tf.reshape(tf.cast(inputs[NEIGHBOUR_VALID], tf.float32), [*shape, 1])
+        outputs[NEIGHBOURS] = normalise(neighbours, mean, std, log) * neighbour_valid
+        outputs[NEIGHBOUR_VALID] = neighbour_valid
+        outputs[NEIGHBOUR_OFFSET] = tf.reshape(
+            tf.cast(inputs[NEIGHBOUR_OFFSET], tf.float32), [-1, window]
+        )
     if features.GAP in inputs:
         outputs[GAP] = tf.reshape(tf.cast(inputs[features.GAP], tf.float32), [-1, size, size, 1])
         outputs[GAP_COVERAGE] = tf.reshape(tf.cast(inputs[features.GAP_COVERAGE], tf.float32), [-1])
