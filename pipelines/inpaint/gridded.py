@@ -35,11 +35,11 @@ from components.olci.storage import is_gcs, split_gcs
 from pipelines.inpaint.model import ModelInfo
 from pipelines.inpaint.scene import decode_block, tile_input
 from pipelines.inpaint.stages import (
-    FAILED,
     OUTCOMES,
     SKIPPED,
     STALE_SECONDS,
     TILES,
+    MatchInputs,
     Outcome,
     PlanInputs,
     WriteInputs,
@@ -96,22 +96,13 @@ def match_series(pattern: str) -> tuple[list[str], list[str]]:
     return series, [f for f in files if f not in series]
 
 
-class MatchSeries(beam.DoFn):
+class MatchSeries(MatchInputs):
     """A glob -> the NetCDF files it matches; anything else fails."""
 
-    def process(self, pattern: str) -> Iterator[Any]:
-        try:
-            found, others = match_series(pattern)
-        except Exception as error:  # Beam raises BeamIOError for an unreadable location
-            reason = f"cannot match: {error}"
-            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(pattern, FAILED, reason))
-            return
-        for other in others:
-            reason = f"not a NetCDF series: its name does not end in {', '.join(NETCDF_SUFFIXES)}"
-            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(other, FAILED, reason))
-        if not found and not others:
-            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(pattern, FAILED, "matches nothing"))
-        yield from found
+    NOT_INPUT = f"not a NetCDF series: its name does not end in {', '.join(NETCDF_SUFFIXES)}"
+
+    def match(self, pattern: str) -> tuple[list[str], list[str]]:
+        return match_series(pattern)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ from pipelines.inpaint.stages import (
     STALE_SECONDS,
     TILES,
     WRITTEN,
+    MatchInputs,
     Outcome,
     PlanInputs,
     WriteInputs,
@@ -196,22 +197,13 @@ def match_products(pattern: str) -> tuple[list[str], list[str]]:
     return sorted(found), sorted(others - found)
 
 
-class MatchProducts(beam.DoFn):
+class MatchProducts(MatchInputs):
     """A glob -> the products it matches (folders with a manifest, zips); anything else fails."""
 
-    def process(self, pattern: str) -> Iterator[Any]:
-        try:
-            found, others = match_products(pattern)
-        except Exception as error:  # Beam raises BeamIOError for an unreadable location
-            reason = f"cannot match: {error}"
-            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(pattern, FAILED, reason))
-            return
-        for other in others:
-            reason = "not an OLCI product: neither a .SEN3 folder with a manifest nor a .zip"
-            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(other, FAILED, reason))
-        if not found and not others:
-            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(pattern, FAILED, "matches nothing"))
-        yield from found
+    NOT_INPUT = "not an OLCI product: neither a .SEN3 folder with a manifest nor a .zip"
+
+    def match(self, pattern: str) -> tuple[list[str], list[str]]:
+        return match_products(pattern)
 
 
 def _comparable(path: str) -> str:

@@ -53,6 +53,31 @@ def counter(name: str) -> Any:
     return beam.metrics.Metrics.counter(NAMESPACE, name)
 
 
+class MatchInputs(beam.DoFn):
+    """A glob -> the inputs of the job's kind it matches (`match`); anything else it matches
+    fails with `NOT_INPUT` as the reason, a glob that matches nothing or cannot be listed fails
+    itself."""
+
+    NOT_INPUT = "not an input of this job"
+
+    def process(self, pattern: str) -> Iterator[Any]:
+        try:
+            found, others = self.match(pattern)
+        except Exception as error:  # Beam raises BeamIOError for an unreadable location
+            reason = f"cannot match: {error}"
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(pattern, FAILED, reason))
+            return
+        for other in others:
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(other, FAILED, self.NOT_INPUT))
+        if not found and not others:
+            yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(pattern, FAILED, "matches nothing"))
+        yield from found
+
+    def match(self, pattern: str) -> tuple[list[str], list[str]]:
+        """(inputs, others): what `pattern` matches, split."""
+        raise NotImplementedError(f"{type(self).__name__} must say how it matches inputs")
+
+
 class PlanInputs(beam.DoFn):
     """What every planner does with an output name's inputs: the first (sorted) is planned, the
     others fail (their outputs would collide), and any error while planning an input is its
