@@ -84,6 +84,9 @@ class ModelConfig(Section):
             evaluated and exported (0: export the raw weights); early steps average with
             min(ema_decay, (1 + step) / (10 + step)).
         batch_size: the global batch, split across replicas.
+        augment: turn and mirror each training example at random (one of the tile's eight
+            symmetries: a field's statistics have no preferred direction), so a small archive
+            is seen in eight orientations.
         checkpoint_every: steps between checkpoints (generator, discriminator, optimisers).
         log_every: steps between TensorBoard scalars; images every 10 logs.
         mask_coverage: coverage range of the masks drawn on the fly for training.
@@ -113,6 +116,7 @@ class ModelConfig(Section):
     adversarial_ramp: tuple[Fraction, Fraction] = (0.3, 0.6)
     ema_decay: Fraction = 0.99
     batch_size: Positive = 8
+    augment: StrictBool = True
     checkpoint_every: Positive = 100
     log_every: Positive = 20
     mask_coverage: tuple[OpenFraction, OpenFraction] = DEFAULT_COVERAGE

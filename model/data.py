@@ -54,16 +54,52 @@ def mask_stream(sampler, seed: int) -> Iterator[np.ndarray]:
         yield mask[..., np.newaxis].astype(np.float32)
 
 
+# The features laid out on the tile's grid: (S, S, channels), or (2k, S, S, channels) for the
+# neighbours in time; what a quarter turn or a flip of the tile moves.
+GRIDDED_FEATURES = (
+    features.REFLECTANCE,
+    features.VALID,
+    features.NEIGHBOURS,
+    features.NEIGHBOUR_VALID,
+)
+
+
+def dihedral(example: dict[str, tf.Tensor], turns: tf.Tensor, flip: tf.Tensor) -> dict:
+    """`example` turned by `turns` quarter turns, then mirrored left-right when `flip`: every
+    gridded feature alike (the tile and its neighbours in time), the per-band statistics and
+    time offsets unchanged."""
+
+    def move(image: tf.Tensor) -> tf.Tensor:
+        turned = tf.image.rot90(image, turns)
+        return tf.cond(flip, lambda: tf.image.flip_left_right(turned), lambda: turned)
+
+    return {k: move(v) if k in GRIDDED_FEATURES else v for k, v in example.items()}
+
+
 def training_dataset(
-    examples: tf.data.Dataset, sampler, batch_size: int, seed: int, shuffle: int = 256
+    examples: tf.data.Dataset,
+    sampler,
+    batch_size: int,
+    seed: int,
+    shuffle: int = 256,
+    augment: bool = True,
 ) -> tf.data.Dataset:
-    """Shuffled, repeated global batches with a fresh random mask on every example."""
+    """Shuffled, repeated global batches with a fresh random mask on every example; with
+    `augment`, each example is also turned and mirrored at random (one of the tile's eight
+    symmetries), so a small archive is seen in eight orientations."""
     size = sampler.size
     masks = tf.data.Dataset.from_generator(
         lambda: mask_stream(sampler, seed),
         output_signature=tf.TensorSpec((size, size, 1), tf.float32),
     )
     shuffled = examples.shuffle(shuffle, seed=seed, reshuffle_each_iteration=True).repeat()
+    if augment:
+        symmetries = tf.data.Dataset.random(seed=seed).map(
+            lambda r: (tf.cast(r % 4, tf.int32), (r // 4) % 2 == 1)
+        )
+        shuffled = tf.data.Dataset.zip((shuffled, symmetries)).map(
+            lambda example, symmetry: dihedral(example, *symmetry)
+        )
     paired = tf.data.Dataset.zip((shuffled, masks)).map(
         lambda example, mask: {**example, features.GAP: mask}
     )

@@ -263,7 +263,11 @@ def train(
     if config.batch_size % replicas:
         raise ValueError(f"batch_size {config.batch_size} is not divisible by {replicas} replicas")
     train_data = training_dataset(
-        transformed_examples(train_files, tft_output), sampler, config.batch_size, config.seed
+        transformed_examples(train_files, tft_output),
+        sampler,
+        config.batch_size,
+        config.seed,
+        augment=config.augment,
     )
     distributed = iter(strategy.experimental_distribute_dataset(train_data))
 
