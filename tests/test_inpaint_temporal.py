@@ -192,3 +192,25 @@ def test_scenes_without_a_time_fail_naming_the_file(temporal_model, series, tmp_
         "time_coverage_start): a temporal model needs every scene's time to find its neighbours"
     )
     assert not (out / "untimed.nc").exists()
+
+
+@pytest.mark.slow
+def test_a_temporal_fill_on_gcs(temporal_model, series, filled, gcs, tmp_path) -> None:
+    """Daily files on gs://: the windows are read from downloaded headers and each planner
+    downloads the other files its scenes' neighbours lie in; the fill is the local one."""
+    gcs.create_bucket("temporal")
+    bucket = gcs.bucket("temporal")
+    with xr.open_dataset(series) as whole:
+        for day in range(DAYS):
+            whole.isel(time=[day]).to_netcdf(tmp_path / f"chl_{day}.nc")
+            bucket.blob(f"in/chl_{day}.nc").upload_from_filename(str(tmp_path / f"chl_{day}.nc"))
+    config = InpaintConfig(str(temporal_model), ("gs://temporal/in/*.nc",), "gs://temporal/out",
+                           **JOB)  # fmt: skip
+    assert run(config, ["--no_auth"])["counts"] == {"written": DAYS, "skipped": 0, "failed": 0}
+    with xr.open_dataset(filled) as reference:
+        for day in range(DAYS):
+            local = tmp_path / f"out_{day}.nc"
+            bucket.blob(f"out/chl_{day}.nc").download_to_filename(str(local))
+            with xr.open_dataset(local) as part:
+                np.testing.assert_array_equal(part["chlor_a"].values[0],
+                                              reference["chlor_a"].values[day])  # fmt: skip
