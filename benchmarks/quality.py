@@ -67,6 +67,7 @@ from components.evaluator.transplant import (
 from components.gridded.eof import eof_fill
 from components.inpaint.scene_fill import TileFiller, fill_scene
 from components.masks.buckets import coverage_bucket, coverage_bucket_labels
+from model.signature import neighbour_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "real_ocean"
@@ -280,11 +281,8 @@ def model_tiles(serving_dir: str, log10: bool, bands: int = 0,
         if offsets is not None:
             n, size = len(physical), physical.shape[1]
             neighbours = physical[..., bands:].reshape(n, size, size, len(offsets), bands)
-            neighbours = np.ascontiguousarray(np.moveaxis(neighbours, 3, 1), np.float32)
-            unobserved = ~np.isfinite(neighbours).all(axis=-1, keepdims=True)
-            inputs = {"neighbours": tf.constant(neighbours),
-                      "neighbour_gap": tf.constant(unobserved.astype(np.float32)),
-                      "neighbour_offset": tf.constant(np.tile(offsets, (n, 1)))}  # fmt: skip
+            context = neighbour_inputs(np.moveaxis(neighbours, 3, 1), offsets)
+            inputs = {name: tf.constant(value) for name, value in context.items()}
             physical = physical[..., :bands]
         out = serve(reflectance=tf.constant(physical.astype(np.float32)),
                     gap=tf.constant(to_fill[..., np.newaxis].astype(np.float32)),

@@ -31,13 +31,19 @@ from components.transform.normalise import denormalise, normalise
 from model.layers import composite
 from model.losses import sigma
 from model.networks import STRIDE_CMUNET, STRIDE_UNET, split_outputs
+from model.signature import (
+    INPUT_GAP,
+    INPUT_NEIGHBOUR_GAP,
+    INPUT_NEIGHBOUR_OFFSET,
+    INPUT_NEIGHBOURS,
+    INPUT_REFLECTANCE,
+    OUTPUT_FILLED,
+    OUTPUT_SIGMA,
+    SIGNATURE,
+    signature_inputs,
+)
 from model.temporal import context_channels, context_size
 
-SIGNATURE = "serving_default"
-INPUT_REFLECTANCE, INPUT_GAP = "reflectance", "gap"
-INPUT_NEIGHBOURS, INPUT_NEIGHBOUR_GAP = "neighbours", "neighbour_gap"
-INPUT_NEIGHBOUR_OFFSET = "neighbour_offset"
-OUTPUT_FILLED, OUTPUT_SIGMA = "filled", "sigma"
 WEIGHTS_DIR = "weights"
 GENERATOR_WEIGHTS, DISCRIMINATOR_WEIGHTS = "generator.weights.h5", "discriminator.weights.h5"
 METADATA = "s3inpaint_model.json"
@@ -130,14 +136,6 @@ def export_model(
         f.write(json.dumps({**metadata, "stride": stride, "bands": bands,
                             "temporal_window": window, "inputs": signature_inputs(window),
                             "outputs": [OUTPUT_FILLED, OUTPUT_SIGMA]}, indent=2))  # fmt: skip
-
-
-def signature_inputs(window: int) -> list[str]:
-    """The names of the serving signature's inputs for a temporal window of `window`."""
-    inputs = [INPUT_REFLECTANCE, INPUT_GAP]
-    if window:
-        inputs += [INPUT_NEIGHBOURS, INPUT_NEIGHBOUR_GAP, INPUT_NEIGHBOUR_OFFSET]
-    return inputs
 
 
 def save_weights(model: keras.Model, path: str) -> None:

@@ -179,15 +179,27 @@ def test_band_name_mismatches_are_refused_before_any_work(chl_model, series, tmp
     assert not out.exists()
 
 
-def test_temporal_models_are_refused(series, tmp_path) -> None:
+def test_a_signature_without_the_temporal_inputs_is_refused(series, tmp_path) -> None:
+    """A description that states a temporal window over a signature without neighbour inputs,
+    and a temporal model without a gridded layout, are refused before any work."""
     meta = {"gridded": SERIES.to_dict(), "config": {"temporal_window": 2}}
     model = _save_model(tmp_path / "temporal", ("chlor_a",), meta)
     message = (
-        f"model {model} takes 2 neighbouring scenes on each side as context: temporal models "
-        "are not yet supported by the batch job"
+        f"{model / 'saved_model.pb'}: signature 'serving_default' lacks the inputs "
+        "['neighbour_gap', 'neighbour_offset', 'neighbours'] of a model with a temporal window "
+        "of 2, as its s3inpaint_model.json says"
+    )
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        run(InpaintConfig(str(model), (str(series),), str(out), **SMALL))
+    bare = _save_model(tmp_path / "bare", ("chlor_a",), {"temporal_window": 2})
+    message = (
+        f"model {bare} takes 2 neighbouring scenes on each side as context: it fills gridded "
+        "NetCDF series (give --gridded-config, or train it on a NetCDF ingest)"
     )
     with pytest.raises(ValueError, match=re.escape(message)):
-        run(InpaintConfig(str(model), (str(series),), str(tmp_path / "out"), **SMALL))
+        run(InpaintConfig(str(bare), (str(series),), str(out), **SMALL))
+    assert not out.exists()
 
 
 def test_a_resumed_series_job_skips_complete_outputs(chl_model, series, tmp_path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from temporal_models import temporal_unet
 
 from components import features
 from components.configuration import ConfigError
@@ -141,26 +142,6 @@ def test_examples_carry_their_neighbours_not_the_centre(tmp_path: Path) -> None:
 
 
 SIZE, WINDOW = 16, 1
-
-
-def temporal_unet(corrected: bool):
-    """A tiny temporal UNet (one band, one scene each side); with `corrected`, its zero-
-    initialised output layer is given random weights, so the network's correction (and so
-    the neighbours) shape the fill."""
-    import keras
-
-    from model.config import ModelConfig
-    from model.gan import build_generator
-
-    keras.utils.set_random_seed(3)
-    generator = build_generator(ModelConfig(kind="unet", width=4, classical_iterations=50), 1,
-                                WINDOW)  # fmt: skip
-    if corrected:
-        layer = generator.get_layer("out")
-        rng = np.random.default_rng(4)
-        layer.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32)
-                           for w in layer.get_weights()])  # fmt: skip
-    return generator
 
 
 def tiles(seed: int = 0) -> dict[str, np.ndarray]:

@@ -12,6 +12,7 @@ from components.evaluator.baselines import BASELINES
 from components.evaluator.data import EvalBatch, mask_origins
 from components.evaluator.metrics import Tally, score
 from components.masks.buckets import coverage_bucket, coverage_bucket_labels
+from model.signature import neighbour_inputs
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,6 @@ def model_filler(serving_dir: str, window: int = 0) -> Filler:
 
     from model.export import (
         INPUT_GAP,
-        INPUT_NEIGHBOUR_GAP,
-        INPUT_NEIGHBOUR_OFFSET,
-        INPUT_NEIGHBOURS,
         INPUT_REFLECTANCE,
         OUTPUT_FILLED,
         OUTPUT_SIGMA,
@@ -49,10 +47,8 @@ def model_filler(serving_dir: str, window: int = 0) -> Filler:
             if batch.neighbours is None or batch.neighbours.shape[1] != 2 * window:
                 raise ValueError(f"{serving_dir}: the model reads {window} scenes each side; "
                                  "the evaluation examples carry no such window")  # fmt: skip
-            unobserved = ~np.isfinite(batch.neighbours).all(axis=-1, keepdims=True)
-            inputs[INPUT_NEIGHBOURS] = tf.constant(batch.neighbours)
-            inputs[INPUT_NEIGHBOUR_GAP] = tf.constant(unobserved.astype(np.float32))
-            inputs[INPUT_NEIGHBOUR_OFFSET] = tf.constant(batch.neighbour_offset)
+            context = neighbour_inputs(batch.neighbours, batch.neighbour_offset)
+            inputs.update({name: tf.constant(value) for name, value in context.items()})
         outputs = serve(**inputs)
         sigma = outputs.get(OUTPUT_SIGMA)
         return outputs[OUTPUT_FILLED].numpy(), None if sigma is None else sigma.numpy()

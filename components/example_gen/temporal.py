@@ -16,6 +16,7 @@ keep their own gaps.
 from __future__ import annotations
 
 import bisect
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -24,8 +25,8 @@ import xarray as xr
 
 from components.example_gen.config import IngestConfig
 from components.example_gen.patches import Neighbours
-from components.example_gen.scenes import SceneRef, scene_refs
-from components.gridded import times
+from components.example_gen.scenes import SceneRef
+from components.gridded import GriddedConfig, scene_times, times
 
 SECONDS_PER_DAY = 86400.0
 
@@ -84,18 +85,7 @@ def timed_scene_refs(path: str, config: IngestConfig) -> list[tuple[str, SceneRe
     grid form one series.
     """
     if config.kind == "netcdf":
-        from components.gridded import scene_times
-
-        gridded = config.gridded
-        with xr.open_dataset(path, decode_times=False) as ds:  # lazy: only the header is read
-            rows, columns = ds.sizes[gridded.y_dim], ds.sizes[gridded.x_dim]
-            corners = [
-                ds[dim].values[[0, -1]] for dim in (gridded.y_dim, gridded.x_dim) if dim in ds
-            ]
-        grid = _grid(rows, columns, corners)
-        starts = scene_times(path, gridded)
-        return [(grid, ref, start) for ref, start in zip(scene_refs(path, config), starts,
-                                                          strict=True)]  # fmt: skip
+        return series_scene_refs(path, config.gridded)
     import rasterio
 
     from components.gridded.geotiff import TIME_TAGS
@@ -107,6 +97,25 @@ def timed_scene_refs(path: str, config: IngestConfig) -> list[tuple[str, SceneRe
     if start:
         start = f"{times.parse_text(start):{times.ISO}}"
     return [(grid, SceneRef(path), start)]
+
+
+def series_scene_refs(
+    path: str | os.PathLike[str], gridded: GriddedConfig, source: str | None = None
+) -> list[tuple[str, SceneRef, str]]:
+    """(grid, scene, start time) of every scene of a NetCDF series, from its header alone (see
+    `timed_scene_refs`); the scenes name `source` (a gs:// input whose local copy is `path`),
+    else `path`.
+
+    Raises:
+        GriddedError: a subclass naming the file and what is wrong with it.
+    """
+    starts = scene_times(path, gridded)  # checks the file against the layout first
+    with xr.open_dataset(path, decode_times=False) as ds:  # lazy: only the header is read
+        rows, columns = ds.sizes[gridded.y_dim], ds.sizes[gridded.x_dim]
+        corners = [ds[dim].values[[0, -1]] for dim in (gridded.y_dim, gridded.x_dim) if dim in ds]
+    grid = _grid(rows, columns, corners)
+    name = str(path) if source is None else source
+    return [(grid, SceneRef(name, index), start) for index, start in enumerate(starts)]
 
 
 def _grid(rows: int, columns: int, coordinates: Sequence[np.ndarray]) -> str:

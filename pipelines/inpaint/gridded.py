@@ -8,7 +8,8 @@ source scene by scene (`components.gridded.series_writer`) and commits it by a r
 gs:// output uploads it as one object, create-only: a file under the output's name is complete.
 
 The model's bands are the series' variables, matched by name; the pixels to fill are those where
-a variable is missing and `mask_variable` (land, ice) does not mask.
+a variable is missing and `mask_variable` (land, ice) does not mask. A temporal model's tiles go
+with the same tiles of their neighbours in time (`pipelines.inpaint.neighbours`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,12 +28,14 @@ import numpy as np
 import xarray as xr
 from apache_beam.io.filesystems import FileSystems
 
+from components.example_gen.temporal import SceneWindow
 from components.gridded import GriddedConfig, open_series_masked, scene_count, scene_names
 from components.gridded.series_writer import SeriesWriter
 from components.inpaint.tiling import TileReason, plan_tiles, row_groups, tile_needs_model
 from components.olci.commit import remove_stale_temporaries
 from components.olci.storage import is_gcs, split_gcs
-from pipelines.inpaint.model import ModelInfo
+from pipelines.inpaint.model import ModelInfo, Tiles
+from pipelines.inpaint.neighbours import SeriesNeighbours, SeriesWindows, neighbour_tiles
 from pipelines.inpaint.scene import decode_block, tile_input
 from pipelines.inpaint.stages import (
     OUTCOMES,
@@ -46,12 +49,15 @@ from pipelines.inpaint.stages import (
     block_progress,
     counter,
     gcs_client,
+    local_copy,
 )
 
 if TYPE_CHECKING:
     from pipelines.inpaint.job import InpaintConfig
 
 NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".cdf")
+# A temporal model's side input: each input's windows in time, one per scene.
+Windows = Mapping[str, Iterable[SceneWindow]]
 
 
 def check_model(config: InpaintConfig, model: ModelInfo) -> None:
@@ -133,19 +139,6 @@ def scene_input(
     return values, gap, water
 
 
-@contextmanager
-def local_copy(path: str) -> Iterator[Path]:
-    """`path` as a local file: itself, or a gs:// object downloaded to a temporary folder."""
-    if not is_gcs(path):
-        yield Path(path)
-        return
-    bucket, key = split_gcs(path)
-    with tempfile.TemporaryDirectory(prefix="s3inpaint-") as tmp:
-        local = Path(tmp) / output_name(path)
-        gcs_client(path).bucket(bucket).blob(key).download_to_filename(str(local))
-        yield local
-
-
 def output_exists(target: str) -> bool:
     """Whether a committed output is at `target` (one is only ever there whole)."""
     if not is_gcs(target):
@@ -154,46 +147,71 @@ def output_exists(target: str) -> bool:
     return gcs_client(target).bucket(bucket).get_blob(key) is not None
 
 
+def series_windows(named: beam.PCollection, config: InpaintConfig,
+                   model: ModelInfo) -> list[Any]:  # fmt: skip
+    """The planner's side inputs: for a model with a temporal window, the windows of the
+    scenes of the inputs (`named`: (output name, [inputs])), by input; none otherwise."""
+    if not model.temporal_window:
+        return []
+    layout = layout_for(config.gridded, model)
+    windows = named | "Windows" >> SeriesWindows(layout, model.temporal_window)
+    return [beam.pvalue.AsMultiMap(windows)]
+
+
 class PlanSeries(PlanInputs):
-    """Skip complete outputs; emit each scene's row blocks' tiles that hold a gap."""
+    """Skip complete outputs; emit each scene's row blocks' tiles that hold a gap (with the
+    same tiles of its neighbours in time, for a temporal model: its side input is the windows
+    of `series_windows`)."""
 
     NAME = "file name"
 
-    def plan(self, path: str, name: str, target: str, started: float) -> Iterator[Any]:
+    def plan(self, path: str, name: str, target: str, started: float,
+             windows: Windows | None = None) -> Iterator[Any]:  # fmt: skip
         if not self._config.overwrite and output_exists(target):
             counter(SKIPPED).inc()
             reason = "a complete output exists"
             yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(path, SKIPPED, reason, target))
             return
-        yield from self._plan(path, name, started)
+        yield from self._plan(path, name, started, windows)
 
-    def _plan(self, path: str, name: str, started: float) -> Iterator[Any]:
+    def _plan(self, path: str, name: str, started: float,
+              windows: Windows | None) -> Iterator[Any]:  # fmt: skip
         config, bands = self._config, self._model.bands
         layout = layout_for(config.gridded, self._model)
         counts = dict.fromkeys((r.value for r in TileReason), 0)
         scenes = height = width = 0
-        with (
-            local_copy(path) as local,
-            block_progress(name, scene_count(local, layout), unit="scene") as bar,
-        ):
+        with ExitStack() as stack:
+            local = stack.enter_context(local_copy(path))
+            around = None
+            if windows is not None:
+                around = stack.enter_context(SeriesNeighbours(path, local, layout, windows[path]))
+            bar = stack.enter_context(
+                block_progress(name, scene_count(local, layout), unit="scene")
+            )
             for index, (scene, masked) in enumerate(open_series_masked(local, layout)):
                 scenes, (height, width) = index + 1, masked.shape
                 values, gap, water = scene_input(scene, masked, bands)
+                neighbours = offsets = None
+                if around is not None:
+                    neighbours, offsets = around.around(index, (height, width))
                 plan = plan_tiles(height, width, config.tile, config.halo)
                 blocks = row_groups(plan, config.block_tile_rows)
                 for b, block in enumerate(blocks):
-                    inputs, indices = [], []
+                    inputs, context, indices = [], [], []
                     for tile in block.tiles:
                         window = tile.slices()
                         reason = tile_needs_model(gap[window], water[window])
                         counts[reason.value] += 1
                         if reason is TileReason.FILL:
                             inputs.append(tile_input(values, gap, tile, config.tile, 0))
+                            if neighbours is not None:
+                                context.append(neighbour_tiles(neighbours, tile, config.tile))
                             indices.append(tile.index)
                     if inputs:
                         key = (name, height, width, index * len(blocks) + b)
-                        tiles = (np.stack([i[0] for i in inputs]),
-                                 np.stack([i[1] for i in inputs]), tuple(indices))  # fmt: skip
+                        tiles = Tiles(np.stack([i[0] for i in inputs]),
+                                      np.stack([i[1] for i in inputs]), tuple(indices),
+                                      np.stack(context) if context else None, offsets)  # fmt: skip
                         yield beam.pvalue.TaggedOutput(TILES, (key, tiles))
                 bar.update()
         for reason, n in counts.items():

@@ -50,7 +50,13 @@ from components.olci.format import MANIFEST, quantity_factor
 from components.olci.storage import is_gcs
 from pipelines.inpaint import gridded
 from pipelines.inpaint.lease import Lease, new_run_id
-from pipelines.inpaint.model import MODEL_MICROSECONDS, NAMESPACE, BlockModelHandler, ModelInfo
+from pipelines.inpaint.model import (
+    MODEL_MICROSECONDS,
+    NAMESPACE,
+    BlockModelHandler,
+    ModelInfo,
+    Tiles,
+)
 from pipelines.inpaint.scene import decode_block, encode_block, output_name, read_rows, tile_input
 from pipelines.inpaint.stages import (
     FAILED,
@@ -132,10 +138,6 @@ class InpaintConfig:
         if self.tile is None or self.halo is None:
             self.for_model(model).check(model)
             return
-        if model.temporal_window > 0:
-            raise ValueError(f"model {model.path} takes {model.temporal_window} neighbouring "
-                             "scenes on each side as context: temporal models are not yet "
-                             "supported by the batch job")  # fmt: skip
         if self.tile % model.stride:
             raise ValueError(f"tile {self.tile} is not a multiple of the model's stride "
                              f"{model.stride}")  # fmt: skip
@@ -146,6 +148,11 @@ class InpaintConfig:
         if self.gridded is not None:
             gridded.check_model(self, model)
             return
+        if model.temporal_window:
+            raise ValueError(f"model {model.path} takes {model.temporal_window} neighbouring "
+                             "scenes on each side as context: it fills gridded NetCDF series "
+                             "(give --gridded-config, or train it on a NetCDF ingest); OLCI "
+                             "products share no grid")  # fmt: skip
         from components.olci.format import BAND_NAMES
 
         if unknown := sorted(set(model.bands) - set(BAND_NAMES)):
@@ -318,10 +325,9 @@ class PlanProduct(PlanInputs):
                                                      block.rows.start))  # fmt: skip
                             indices.append(tile.index)
                     if inputs:
-                        refl = np.stack([i[0] for i in inputs])
-                        gaps = np.stack([i[1] for i in inputs])
-                        key = (name, height, width, b)
-                        yield beam.pvalue.TaggedOutput(TILES, (key, (refl, gaps, tuple(indices))))
+                        tiles = Tiles(np.stack([i[0] for i in inputs]),
+                                      np.stack([i[1] for i in inputs]), tuple(indices))  # fmt: skip
+                        yield beam.pvalue.TaggedOutput(TILES, ((name, height, width, b), tiles))
                     bar.update()
         for reason, n in counts.items():
             _counter(f"tiles_{reason}").inc(n)
@@ -525,11 +531,15 @@ def build(pipeline: beam.Pipeline, config: InpaintConfig, model: ModelInfo) -> b
         | "Globs" >> beam.Create(list(config.inputs))
         | "Match" >> beam.ParDo(match).with_outputs(OUTCOMES, main="products")
     )
-    planned = (
+    named = (
         matched.products
         | "ByName" >> beam.Map(lambda path: (name(path), path))
         | "GroupByName" >> beam.GroupByKey()
-        | "Plan" >> beam.ParDo(plan).with_outputs(TILES, OUTCOMES, main="jobs")
+    )
+    # A temporal model's planner reads the windows in time of every series' scenes.
+    side_inputs = [] if config.gridded is None else gridded.series_windows(named, config, model)
+    planned = named | "Plan" >> beam.ParDo(plan, *side_inputs).with_outputs(
+        TILES, OUTCOMES, main="jobs"
     )
     handler = KeyedModelHandler(BlockModelHandler(model.path, config.batch_size))
     # A block the model or the blend fails on fails its product, with the error as the reason.
@@ -616,7 +626,7 @@ def run(config: InpaintConfig, beam_args: list[str] | None = None) -> dict:
     model = read_model_info(config.model)
     config = config.for_model(model)
     config.check(model)
-    check_saved_model(config.model)
+    check_saved_model(config.model, model.temporal_window)
     check_output_apart(config)
     first = _first_product(config)
     if first and config.gridded is not None:  # the model's variables are in the series

@@ -21,19 +21,48 @@ from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 from components.configuration import ConfigError
 from components.gridded.config import GriddedConfig
 from components.olci.format import BAND_NAMES, RHO_W, RRS
+from model.signature import (
+    INPUT_GAP,
+    INPUT_REFLECTANCE,
+    OUTPUT_FILLED,
+    OUTPUT_SIGMA,
+    SIGNATURE,
+    neighbour_inputs,
+    signature_inputs,
+)
 
 METADATA_FILE = "s3inpaint_model.json"  # model.export.METADATA, without importing TensorFlow
 SAVED_MODEL_FILE = "saved_model.pb"
-SIGNATURE = "serving_default"  # model.export.SIGNATURE
-INPUTS = ("reflectance", "gap")  # the signature's inputs
-SIGMA = "sigma"  # model.export.OUTPUT_SIGMA
 NAMESPACE = "s3inpaint"  # the job's Beam metrics
 # A Beam distribution of the microseconds each call of the serving signature took, its outputs
 # copied to numpy included: summed over the job, the time spent in the model.
 MODEL_MICROSECONDS = "model_microseconds"
-# A row block's tiles: reflectance (n, size, size, bands) float32 with NaN where unknown, gap
-# (n, size, size) bool, and the tiles' (tile row, tile column) indices.
-Block = tuple[np.ndarray, np.ndarray, tuple[tuple[int, int], ...]]
+
+
+@dataclass(frozen=True)
+class Tiles:
+    """A row block's tiles that go through the model.
+
+    Attributes:
+        values: (n, size, size, bands) float32, NaN where unknown.
+        gaps: (n, size, size) bool, the pixels to fill.
+        indices: each tile's (tile row, tile column) in the scene's plan.
+        neighbours: for a model with a temporal window k, the same tiles of the scene's k
+            previous and k next scenes (n, 2k, size, size, bands) float32, oldest first, NaN
+            where unobserved; None for a model without.
+        offsets: (2k,) the neighbours' times minus the scene's, in days (0 for a missing one).
+    """
+
+    values: np.ndarray
+    gaps: np.ndarray
+    indices: tuple[tuple[int, int], ...]
+    neighbours: np.ndarray | None = None
+    offsets: np.ndarray | None = None
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.values, self.gaps, self.neighbours, self.offsets)
+        return sum(a.nbytes for a in arrays if a is not None)
 
 
 @dataclass(frozen=True)
@@ -112,20 +141,23 @@ def read_model_info(path: str) -> ModelInfo:
     quantity = meta.quantity or RHO_W
     if quantity not in (RHO_W, RRS):
         raise ValueError(f"{meta_path}: quantity {quantity!r} is not {RHO_W!r} or {RRS!r}")
-    return ModelInfo(path, tuple(names), meta.stride, quantity, SIGMA in meta.outputs, gridded,
+    sigma = OUTPUT_SIGMA in meta.outputs
+    return ModelInfo(path, tuple(names), meta.stride, quantity, sigma, gridded,
                      _temporal_window(meta), meta.patch_size)  # fmt: skip
 
 
-def check_saved_model(path: str) -> None:
-    """Raise unless `path/saved_model.pb` parses and has the signature the job calls.
+def check_saved_model(path: str, temporal_window: int = 0) -> None:
+    """Raise unless `path/saved_model.pb` parses and has the signature the job calls: the
+    inputs of a model with a temporal window of `temporal_window` (its description's), no more
+    and no fewer.
 
     Reads the graph's description only (no variables), so a truncated or foreign file is found
     before any product is read rather than when a worker loads the model.
 
     Raises:
         FileNotFoundError: there is no saved_model.pb.
-        ValueError: it is not a SavedModel, or lacks the serving signature or its inputs; the
-            message names the file.
+        ValueError: it is not a SavedModel, or lacks the serving signature or takes other
+            inputs; the message names the file.
     """
     # TensorFlow's protobuf definitions; imported here so that describing a model does not
     # import TensorFlow.
@@ -150,15 +182,23 @@ def check_saved_model(path: str) -> None:
     if signature is None:
         raise ValueError(f"{pb_path}: no {SIGNATURE!r} signature (a truncated file, or not an "
                          "exported s3inpaint model)")  # fmt: skip
-    if missing := sorted(set(INPUTS) - set(signature.inputs)):
-        raise ValueError(f"{pb_path}: signature {SIGNATURE!r} lacks the inputs {missing}")
+    expected = signature_inputs(temporal_window)
+    context = (f"a model with a temporal window of {temporal_window}, as its {METADATA_FILE} "
+               f"says") if temporal_window else "a model without a temporal window"  # fmt: skip
+    if missing := sorted(set(expected) - set(signature.inputs)):
+        raise ValueError(f"{pb_path}: signature {SIGNATURE!r} lacks the inputs {missing} of "
+                         f"{context}")  # fmt: skip
+    if extra := sorted(set(signature.inputs) - set(expected)):
+        raise ValueError(f"{pb_path}: signature {SIGNATURE!r} takes the inputs {extra}, which "
+                         f"{context} does not")  # fmt: skip
 
 
-class BlockModelHandler(ModelHandler[Block, PredictionResult, Any]):
-    """One row block's stacked tiles per element, through the serving signature `batch_size`
-    tiles per call; wrap in KeyedModelHandler. Each result's example is (gaps, tile indices),
-    its inference the filled bands followed, when the model has them, by their sigmas. Every
-    call's time goes to the `MODEL_MICROSECONDS` distribution."""
+class BlockModelHandler(ModelHandler[Tiles, PredictionResult, Any]):
+    """One row block's `Tiles` per element, through the serving signature `batch_size` tiles
+    per call (with their neighbours in time for a temporal model); wrap in KeyedModelHandler.
+    Each result's example is (gaps, tile indices), its inference the filled bands followed,
+    when the model has them, by their sigmas. Every call's time goes to the
+    `MODEL_MICROSECONDS` distribution."""
 
     def __init__(self, path: str, batch_size: int = 8) -> None:
         self._path = path
@@ -170,30 +210,33 @@ class BlockModelHandler(ModelHandler[Block, PredictionResult, Any]):
         return tf.saved_model.load(self._path)
 
     def run_inference(
-        self, batch: Sequence[Block], model: Any, inference_args: dict | None = None
+        self, batch: Sequence[Tiles], model: Any, inference_args: dict | None = None
     ) -> Iterable[PredictionResult]:
         import tensorflow as tf
 
         serve = model.signatures[SIGNATURE]
         timing = Metrics.distribution(NAMESPACE, MODEL_MICROSECONDS)
         results = []
-        for reflectance, gaps, indices in batch:
+        for tiles in batch:
             filled = []
-            for start in range(0, len(reflectance), self._batch_size):
+            for start in range(0, len(tiles.values), self._batch_size):
                 part = slice(start, start + self._batch_size)
-                gap = gaps[part].astype(np.float32)[..., np.newaxis]
+                gap = tiles.gaps[part].astype(np.float32)[..., np.newaxis]
+                inputs = {INPUT_REFLECTANCE: tiles.values[part], INPUT_GAP: gap}
+                if tiles.neighbours is not None:
+                    inputs |= neighbour_inputs(tiles.neighbours[part], tiles.offsets)
                 called = time.perf_counter()
-                outputs = serve(reflectance=tf.constant(reflectance[part]), gap=tf.constant(gap))
-                predicted = [outputs["filled"].numpy()]
-                if SIGMA in outputs:
-                    predicted.append(outputs[SIGMA].numpy())
+                outputs = serve(**{name: tf.constant(value) for name, value in inputs.items()})
+                predicted = [outputs[OUTPUT_FILLED].numpy()]
+                if OUTPUT_SIGMA in outputs:
+                    predicted.append(outputs[OUTPUT_SIGMA].numpy())
                 timing.update(round((time.perf_counter() - called) * 1e6))
                 filled.append(np.concatenate(predicted, axis=-1))
-            results.append(PredictionResult((gaps, indices), np.concatenate(filled)))
+            results.append(PredictionResult((tiles.gaps, tiles.indices), np.concatenate(filled)))
         return results
 
-    def get_num_bytes(self, batch: Sequence[Block]) -> int:
-        return sum(reflectance.nbytes + gaps.nbytes for reflectance, gaps, _ in batch)
+    def get_num_bytes(self, batch: Sequence[Tiles]) -> int:
+        return sum(tiles.nbytes for tiles in batch)
 
     def batch_elements_kwargs(self) -> dict[str, int]:
         return {"min_batch_size": 1, "max_batch_size": 1}  # a block already holds many tiles

@@ -52,12 +52,16 @@ def tile_input(
     reflectance: np.ndarray, gap: np.ndarray, tile: Tile, size: int, row_offset: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """A tile's model input, padded to `size` (NaN reflectance, no gap) past the scene's edge."""
-    window = tile.slices(row_offset)
-    refl = np.full((size, size, reflectance.shape[-1]), np.nan, np.float32)
-    mask = np.zeros((size, size), bool)
-    refl[: tile.rows, : tile.cols] = reflectance[window]
-    mask[: tile.rows, : tile.cols] = gap[window]
-    return refl, mask
+    return (tile_window(reflectance, tile, size, row_offset, np.nan),
+            tile_window(gap, tile, size, row_offset, False))  # fmt: skip
+
+
+def tile_window(array: np.ndarray, tile: Tile, size: int, row_offset: int, fill) -> np.ndarray:
+    """The tile's window of `array` (rows, columns, ...), whose first row is scene row
+    `row_offset`, padded with `fill` to `size` x `size` past the scene's edge."""
+    window = np.full((size, size, *array.shape[2:]), fill, array.dtype)
+    window[: tile.rows, : tile.cols] = array[tile.slices(row_offset)]
+    return window
 
 
 def encode_block(rows: range, index: np.ndarray, sums: np.ndarray, weights: np.ndarray) -> bytes:

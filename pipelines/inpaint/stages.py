@@ -1,16 +1,19 @@
 """What the batch job's stages share whatever the input format (OLCI products, gridded series):
 the outcome of an input and its states, the names of tagged outputs, Beam counters, storage
-clients, the planners' shared handling of inputs, the clean-up of staged blocks and the
-terminal's progress bar."""
+clients and local copies of gs:// files, the planners' shared handling of inputs, the clean-up
+of staged blocks and the terminal's progress bar."""
 
 from __future__ import annotations
 
 import logging
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import apache_beam as beam
@@ -18,7 +21,7 @@ from apache_beam.io.filesystems import FileSystems
 from tqdm import tqdm
 
 from components.olci.errors import ProductError
-from components.olci.storage import is_gcs
+from components.olci.storage import is_gcs, split_gcs
 from pipelines.inpaint.model import NAMESPACE
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,19 @@ def gcs_client(path: str) -> Any:
     from components.olci.storage import default_gcs_client
 
     return default_gcs_client(path) if is_gcs(path) else None
+
+
+@contextmanager
+def local_copy(path: str) -> Iterator[Path]:
+    """`path` as a local file: itself, or a gs:// object downloaded to a temporary folder."""
+    if not is_gcs(path):
+        yield Path(path)
+        return
+    bucket, key = split_gcs(path)
+    with tempfile.TemporaryDirectory(prefix="s3inpaint-") as tmp:
+        local = Path(tmp) / key.rsplit("/", 1)[-1]
+        gcs_client(path).bucket(bucket).blob(key).download_to_filename(str(local))
+        yield local
 
 
 def counter(name: str) -> Any:
@@ -90,7 +106,8 @@ class PlanInputs(beam.DoFn):
         self._config = config  # pipelines.inpaint.job.InpaintConfig
         self._model = model  # pipelines.inpaint.model.ModelInfo
 
-    def process(self, element: tuple[str, list[str]]) -> Iterator[Any]:
+    # No hint on the side inputs: Beam's type check refuses a hinted *args when none are given.
+    def process(self, element: tuple[str, list[str]], *side_inputs) -> Iterator[Any]:
         name, paths = element
         first, *others = sorted(paths)
         for other in others:
@@ -99,15 +116,16 @@ class PlanInputs(beam.DoFn):
             yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(other, FAILED, reason))
         target = self._config.target(name)
         try:
-            yield from self.plan(first, name, target, time.time())
+            yield from self.plan(first, name, target, time.time(), *side_inputs)
         except Exception as error:
             counter(FAILED).inc()
             reason = f"{type(error).__name__}: {error}"
             yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(first, FAILED, reason, target))
 
-    def plan(self, path: str, name: str, target: str, started: float) -> Iterator[Any]:
+    def plan(self, path: str, name: str, target: str, started: float,
+             *side_inputs: Any) -> Iterator[Any]:  # fmt: skip
         """Skip `path` (an outcome tagged OUTCOMES) or emit its blocks' tiles (tagged TILES) and
-        its job; `started` is when its planning began."""
+        its job; `started` is when its planning began, `side_inputs` the ParDo's."""
         raise NotImplementedError(f"{type(self).__name__} must say how it plans an input")
 
 
