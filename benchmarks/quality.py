@@ -29,14 +29,15 @@ spatial model trained through the real pipeline (`s3inpaint train`'s LocalDagRun
 ingest) on the case's data with the hidden pixels removed (the series' days; a single scene cut
 into overlapping crops), or with `--model DIR` an exported or pushed model. On series cases
 also `eof` (a DINEOF fill over the whole series with the hidden pixels removed,
-`components/gridded/eof.py`, rank cross-validated) and `temporal`: a model with a temporal
-window of `--temporal-window` days each side (`ingest.temporal_window`), trained the same way
-(`--train-steps`) or given (`--temporal-model DIR`); it fills each target with the same tiles
-of its neighbouring days (with every target's hidden pixels removed, as in training), and the
-neighbours never hold the target's truth. Printed: RMSE, MAE and bias per method, the ratio to
-biharmonic (and the temporal model's to the spatial model and the EOF fill), RMSE by gap
-coverage of the tile-sized cell around each pixel, training steps and wall time; saved to
-`benchmarks/output/quality.json`.
+`components/gridded/eof.py`: anomalies from the overall mean, rank cross-validated on other
+days' clouds laid over observed pixels, days under 5 % observed left out of the basis) and
+`temporal`: a model with a temporal window of `--temporal-window` days each side
+(`ingest.temporal_window`), trained the same way (`--train-steps`) or given (`--temporal-model
+DIR`); it fills each target with the same tiles of its neighbouring days (with every target's
+hidden pixels removed, as in training), and the neighbours never hold the target's truth.
+Printed: RMSE, MAE and bias per method, the ratio to biharmonic (and the temporal model's to
+the spatial model and the EOF fill), RMSE by gap coverage of the tile-sized cell around each
+pixel, training steps and wall time; saved to `benchmarks/output/quality.json`.
 
 Goals (issue 12): model RMSE <= 0.7x biharmonic on the series, <= 1.0x on the single scenes and
 in every coverage bucket; `classical` within 2 % of biharmonic or better. Issue 13: on the
@@ -329,11 +330,14 @@ def temporal_filler(case: Case, serving_dir: str, window: int, tile: int) -> Sce
 
 
 def eof_filler(case: Case, seed: int) -> tuple[SceneFiller, dict]:
-    """DINEOF over the whole series with every target's hidden pixels removed; (the filler,
+    """DINEOF over the whole series with every target's hidden pixels removed (in the scored
+    space: log10 for chlorophyll), its rank cross-validated on other observations; (the filler,
     what it chose)."""
     started = time.perf_counter()
     result = eof_fill(case.training_values(), seed=seed)
     about = {"rank": result.rank, "cv_rmse": [round(e, 4) for e in result.cv_rmse],
+             "iterations": list(result.iterations), "basis_days": len(result.basis_days),
+             "basis_pixels": result.basis_pixels,
              "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
 
     def fill(target: int, seen: np.ndarray, to_fill: np.ndarray) -> np.ndarray:
@@ -591,7 +595,8 @@ def main(argv: list[str] | None = None) -> int:
         result["classical_iterations"] = iterations
         print_table(result)
         if eof:
-            print(f"eof: {eof['rank']} EOFs (cross-validated), {eof['seconds']} s")
+            print(f"eof: {eof['rank']} EOFs (cross-validated), basis of {eof['basis_days']} days "
+                  f"x {eof['basis_pixels']} pixels, {eof['seconds']} s")  # fmt: skip
         for method, run in training.items():
             print(f"{method}: {run['kind']} width {run['width']}, temporal window "
                   f"{run['temporal_window']}, {run['steps']} steps, pipeline wall time "
