@@ -10,16 +10,11 @@ evaluation, the exported SavedModel and a GPU all use the same fill:
    with its coarser parent in proportion to its unknown share on the way up. A smooth first
    guess, exact at known pixels, harmonic-like in the gaps.
 2. Conjugate gradients on the biharmonic system of the unknown pixels, one system per band and
-   image. The system is the unknown pixels' block of L^T L (L the mirrored grid Laplacian,
-   symmetric): symmetric positive definite as soon as one pixel is known, so each iteration
-   lowers the error in the system's own norm. It is solved coarse to fine (`coarse_to_fine`):
-   first on grids halved `CG_LEVELS` times (a cell known when most of its pixels are), each
-   finer grid starting from the coarser solution, so the smooth part of a wide gap's error,
-   which conjugate gradients remove slowest, is removed where iterations are cheap. Each grid
-   stops when every system's residual has fallen to `CG_TOLERANCE` of its push-pull guess's,
-   or after `iterations`, which bounds the work. On 128-pixel tiles 100 iterations so come
-   closer to the converged fill than 400 from the push-pull guess alone; on 256-pixel tiles
-   400 iterations from push-pull leave wide gaps far from converged.
+   image, started from the push-pull guess. The system is the unknown pixels' block of L^T L
+   (L the mirrored grid Laplacian, symmetric): symmetric positive definite as soon as one pixel
+   is known, so each iteration lowers the error in the system's own norm. It stops when every
+   system's residual has fallen by `CG_TOLERANCE` (a small patch converges in a fraction of the
+   iterations a wide gap needs), or after `iterations`, which bounds the work.
 
 3. Clipping: as scikit-image does, each band of each image is clipped to the range of its known
    values (a biharmonic continuation overshoots in wide gaps).
@@ -38,9 +33,6 @@ PYRAMID_LEVELS = 9  # halvings: a 512-pixel tile reaches one cell
 # Relative residual norm at which conjugate gradients stop: the fill then differs from the
 # converged one by ~1e-4 of its own error (measured on 16-256 pixel tiles with 50 % gaps).
 CG_TOLERANCE = 1e-5
-# Halvings of the grid solved before the full one (`coarse_to_fine`): a 256-pixel tile starts
-# from a 16-pixel grid.
-CG_LEVELS = 4
 
 
 def _per_channel(values: tf.Tensor) -> tf.Tensor:
@@ -99,21 +91,11 @@ def _dot(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(a * b, axis=[1, 2, 3], keepdims=True)
 
 
-def _residual(values: tf.Tensor, known: tf.Tensor, guess: tf.Tensor) -> tf.Tensor:
-    """The biharmonic system's residual at the unknown pixels of `guess`."""
-    return -_stencil(values * known + guess * (1.0 - known)) * (1.0 - known)
-
-
 def biharmonic_cg(
-    values: tf.Tensor,
-    known: tf.Tensor,
-    start: tf.Tensor,
-    iterations: int = CG_ITERATIONS,
-    reference: tf.Tensor | None = None,
+    values: tf.Tensor, known: tf.Tensor, start: tf.Tensor, iterations: int = CG_ITERATIONS
 ) -> tf.Tensor:
     """Conjugate gradients on the biharmonic system of (N, H, W, 1) images from `start`, until
-    every residual has fallen to `CG_TOLERANCE` of `reference`'s (default: `start`'s) or after
-    `iterations`."""
+    every residual has fallen by `CG_TOLERANCE` or after `iterations`."""
     unknown = 1.0 - known
     fixed = values * known
     solution = start * unknown
@@ -121,15 +103,10 @@ def biharmonic_cg(
     def apply(z):
         return _stencil(z) * unknown
 
-    residual = _residual(values, known, start)
+    residual = -_stencil(fixed) * unknown - apply(solution)
     direction = residual
     rr = _dot(residual, residual)
-    if reference is not None:
-        reference_residual = _residual(values, known, reference)
-        rr_reference = _dot(reference_residual, reference_residual)
-    else:
-        rr_reference = rr
-    stop = rr_reference * CG_TOLERANCE**2  # per system; 0 where nothing is unknown
+    stop = rr * CG_TOLERANCE**2  # per system; 0 where nothing is unknown or start is exact
 
     def unconverged(i, solution, residual, direction, rr):
         return tf.logical_and(i < iterations, tf.reduce_any(rr > stop))
@@ -152,36 +129,6 @@ def biharmonic_cg(
     return fixed + solution * unknown
 
 
-def coarse_to_fine(
-    values: tf.Tensor, known: tf.Tensor, iterations: int = CG_ITERATIONS, levels: int = CG_LEVELS
-) -> tf.Tensor:
-    """The biharmonic fill of (N, H, W, 1) `values` where `known` is 0, solved coarse to fine.
-
-    Each level halves the grid: a cell is known when at least half its pixels are (with their
-    mean), so gaps shrink on coarser grids and narrow ones close. The coarsest grid starts from
-    the push-pull guess; every finer one from the coarser solution, resized. Each level's
-    conjugate gradients stop at `CG_TOLERANCE` of the residual of its own push-pull guess, so
-    the finest level meets the same test as when started from push-pull, with the smooth part
-    of the error already removed on grids 4, 16, 64... times cheaper.
-    With no iterations, the push-pull guess of the full grid.
-    """
-    grids = [(values * known, known)]
-    for _ in range(levels if iterations else 0):
-        sums, weights = grids[-1][0], grids[-1][1]
-        count = tf.nn.avg_pool2d(weights, 2, 2, "SAME")
-        mean = tf.math.divide_no_nan(tf.nn.avg_pool2d(sums, 2, 2, "SAME"), count)
-        mostly_known = tf.cast(count >= 0.5, tf.float32)
-        grids.append((mean * mostly_known, mostly_known))
-    solution = None
-    for grid_values, grid_known in reversed(grids):
-        guess = push_pull(grid_values, grid_known)
-        start = guess
-        if solution is not None:
-            start = tf.image.resize(solution, tf.shape(grid_values)[1:3], method="bilinear")
-        solution = biharmonic_cg(grid_values, grid_known, start, iterations, reference=guess)
-    return solution
-
-
 def classical_fill(
     values: tf.Tensor, known: tf.Tensor, iterations: int = CG_ITERATIONS
 ) -> tf.Tensor:
@@ -195,7 +142,8 @@ def classical_fill(
     known_all = tf.tile(known, [1, 1, 1, channels])
     safe = tf.where(known_all > 0, values, 0.0)
     images, mask = _per_channel(safe), _per_channel(known_all)
-    solved = coarse_to_fine(images, mask, iterations)
+    first = push_pull(images, mask)
+    solved = biharmonic_cg(images, mask, first, iterations)
     # As scikit-image does: each band of each image stays within its known values' range.
     low = tf.reduce_min(tf.where(mask > 0, images, np.inf), axis=[1, 2, 3], keepdims=True)
     high = tf.reduce_max(tf.where(mask > 0, images, -np.inf), axis=[1, 2, 3], keepdims=True)

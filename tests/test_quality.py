@@ -57,29 +57,6 @@ def test_classical_fill_solves_scikit_images_biharmonic_system() -> None:
 
 
 @pytest.mark.slow  # TensorFlow
-def test_coarse_to_fine_solves_a_wide_gap_in_fewer_iterations() -> None:
-    """A 96-pixel disc in a 128-pixel tile: 100 iterations coarse to fine come closer to the
-    converged fill than 400 from the push-pull guess on the full grid alone."""
-    import tensorflow as tf
-
-    from model.classical import biharmonic_cg, coarse_to_fine, push_pull
-
-    field = smooth_field((128, 128), bands=1)[None]
-    yy, xx = np.mgrid[0:128, 0:128]
-    known = ((yy - 64) ** 2 + (xx - 64) ** 2 > 48**2).astype(np.float32)[None, ..., None]
-    values, mask = tf.constant(field * known), tf.constant(known)
-    converged = coarse_to_fine(values, mask, iterations=2000).numpy()
-    gap = known == 0
-
-    def error(filled) -> float:
-        return float(np.abs(np.asarray(filled) - converged)[gap].max())
-
-    single_grid = biharmonic_cg(values, mask, push_pull(values, mask), iterations=400)
-    assert error(coarse_to_fine(values, mask, iterations=100)) < 0.5 * error(single_grid)
-    assert error(push_pull(values, mask)) > 5 * error(coarse_to_fine(values, mask, 100))
-
-
-@pytest.mark.slow  # TensorFlow
 def test_classical_fill_of_an_image_without_known_pixels_is_finite() -> None:
     from model.classical import classical_fill
 
