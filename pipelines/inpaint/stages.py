@@ -5,6 +5,7 @@ of staged blocks and the terminal's progress bar."""
 
 from __future__ import annotations
 
+import abc
 import logging
 import shutil
 import sys
@@ -69,7 +70,7 @@ def counter(name: str) -> Any:
     return beam.metrics.Metrics.counter(NAMESPACE, name)
 
 
-class MatchInputs(beam.DoFn):
+class MatchInputs(beam.DoFn, metaclass=abc.ABCMeta):
     """A glob -> the inputs of the job's kind it matches (`match`); anything else it matches
     fails with `NOT_INPUT` as the reason, a glob that matches nothing or cannot be listed fails
     itself."""
@@ -89,12 +90,12 @@ class MatchInputs(beam.DoFn):
             yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(pattern, FAILED, "matches nothing"))
         yield from found
 
+    @abc.abstractmethod
     def match(self, pattern: str) -> tuple[list[str], list[str]]:
         """(inputs, others): what `pattern` matches, split."""
-        raise NotImplementedError(f"{type(self).__name__} must say how it matches inputs")
 
 
-class PlanInputs(beam.DoFn):
+class PlanInputs(beam.DoFn, metaclass=abc.ABCMeta):
     """What every planner does with an output name's inputs: the first (sorted) is planned, the
     others fail (their outputs would collide), and any error while planning an input is its
     failed outcome. Subclasses say how an input is skipped or planned (`plan`) and what its name
@@ -122,14 +123,14 @@ class PlanInputs(beam.DoFn):
             reason = f"{type(error).__name__}: {error}"
             yield beam.pvalue.TaggedOutput(OUTCOMES, Outcome(first, FAILED, reason, target))
 
+    @abc.abstractmethod
     def plan(self, path: str, name: str, target: str, started: float,
              *side_inputs: Any) -> Iterator[Any]:  # fmt: skip
         """Skip `path` (an outcome tagged OUTCOMES) or emit its blocks' tiles (tagged TILES) and
         its job; `started` is when its planning began, `side_inputs` the ParDo's."""
-        raise NotImplementedError(f"{type(self).__name__} must say how it plans an input")
 
 
-class WriteInputs(beam.DoFn):
+class WriteInputs(beam.DoFn, metaclass=abc.ABCMeta):
     """What every writer does with an output name's job, its blocks' staged files and the
     failures of its blocks: an input any block of which failed fails with that reason; else
     the subclass writes it (`write`), and an error there is its failed outcome. The staged
@@ -169,10 +170,10 @@ class WriteInputs(beam.DoFn):
         seconds = round(time.time() - job.started, 2)
         return Outcome(job.input, WRITTEN, "", target, filled, job.tiles, seconds)
 
+    @abc.abstractmethod
     def write(self, job: Any, blocks: dict[int, str]) -> int:
         """Write the input of `job` from its blocks' staged files (block number -> path);
         return the pixels filled."""
-        raise NotImplementedError(f"{type(self).__name__} must say how it writes an input")
 
 
 def remove_staged(output: str, work: str, name: str, blocks: list[tuple[int, str]]) -> None:
