@@ -27,20 +27,25 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from components.features import (
+    DISCRIMINATOR_WEIGHTS,
+    GENERATOR_WEIGHTS,
+    INPUT_GAP,
+    INPUT_NEIGHBOUR_GAP,
+    INPUT_NEIGHBOUR_OFFSET,
+    INPUT_NEIGHBOURS,
+    INPUT_REFLECTANCE,
+    MODEL_DESCRIPTION,
+    OUTPUT_FILLED,
+    OUTPUT_SIGMA,
+    SIGNATURE,
+    WEIGHTS_DIR,
+)
 from components.transform.normalise import denormalise, normalise
 from model.layers import composite
 from model.losses import sigma
 from model.networks import STRIDE_CMUNET, STRIDE_UNET, split_outputs
 from model.temporal import context_channels, context_size
-
-SIGNATURE = "serving_default"
-INPUT_REFLECTANCE, INPUT_GAP = "reflectance", "gap"
-INPUT_NEIGHBOURS, INPUT_NEIGHBOUR_GAP = "neighbours", "neighbour_gap"
-INPUT_NEIGHBOUR_OFFSET = "neighbour_offset"
-OUTPUT_FILLED, OUTPUT_SIGMA = "filled", "sigma"
-WEIGHTS_DIR = "weights"
-GENERATOR_WEIGHTS, DISCRIMINATOR_WEIGHTS = "generator.weights.h5", "discriminator.weights.h5"
-METADATA = "s3inpaint_model.json"
 
 
 class InpaintingModule(tf.Module):
@@ -126,7 +131,7 @@ def export_model(
     if discriminator is not None:
         save_weights(discriminator, os.path.join(weights, DISCRIMINATOR_WEIGHTS))
     stride = STRIDE_UNET if metadata.get("kind") == "unet" else STRIDE_CMUNET
-    with tf.io.gfile.GFile(os.path.join(path, METADATA), "w") as f:
+    with tf.io.gfile.GFile(os.path.join(path, MODEL_DESCRIPTION), "w") as f:
         f.write(json.dumps({**metadata, "stride": stride, "bands": bands,
                             "temporal_window": window, "inputs": signature_inputs(window),
                             "outputs": [OUTPUT_FILLED, OUTPUT_SIGMA]}, indent=2))  # fmt: skip

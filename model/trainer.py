@@ -19,10 +19,38 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
+import tensorflow_transform as tft
 
+from components.evaluator.metrics import calibration
+from components.example_gen.config import IngestConfig
+from components.features import (
+    BAND_MEAN,
+    BAND_STD,
+    DISCRIMINATOR_WEIGHTS,
+    EXAMPLES_INGEST_FILE,
+    EXAMPLES_LIBRARY_FILE,
+    GENERATOR_WEIGHTS,
+    MODEL_DESCRIPTION,
+    WEIGHTS_DIR,
+)
+from components.masks import MaskLibrary, MaskSampler
+from components.pictures import Picture, picture_bands
+from components.transform.normalise import denormalise
 from model.config import ModelConfig
+from model.data import evaluation_dataset, training_dataset, transformed_examples
+from model.export import export_model, load_weights
+from model.gan import (
+    InpaintingGAN,
+    build_generator,
+    build_networks,
+    context_input,
+    generator_inputs,
+    model_inputs,
+)
 from model.layers import composite
-from model.networks import NETWORK_VERSION
+from model.losses import sigma
+from model.networks import NETWORK_VERSION, split_outputs
+from model.perceptual import PerceptualLoss
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +77,6 @@ def _beside_examples(train_files: list[str], name: str) -> str:
 
 def _mask_library(train_files: list[str]):
     """The mask library MaskGen stored beside its examples (`<examples>/mask_library.npz`)."""
-    from components.mask_gen.executor import EXAMPLES_LIBRARY_FILE
-    from components.masks import MaskLibrary
-
     with tf.io.gfile.GFile(_beside_examples(train_files, EXAMPLES_LIBRARY_FILE), "rb") as f:
         return MaskLibrary.from_bytes(f.read())
 
@@ -60,9 +85,6 @@ def _ingest_description(train_files: list[str]) -> dict[str, Any]:
     """What the model records of its examples, from the ingest configuration MaskGen stored:
     the input channels' names in order, their physical quantity, the patch size, the layout of
     a NetCDF series and the temporal window the examples carry."""
-    from components.example_gen.config import IngestConfig
-    from components.mask_gen.executor import EXAMPLES_INGEST_FILE
-
     path = _beside_examples(train_files, EXAMPLES_INGEST_FILE)
     if not tf.io.gfile.exists(path):
         return {"band_names": None, "quantity": None, "patch_size": None, "gridded": None,
@@ -81,8 +103,6 @@ def _ingest_description(train_files: list[str]) -> dict[str, Any]:
 
 def _band_statistics(tft_output) -> tuple[np.ndarray, np.ndarray]:
     """The Transform's per-band mean and std (its analyzers' results)."""
-    from components.transform.preprocessing import BAND_MEAN, BAND_STD
-
     spec = tft_output.raw_feature_spec()
     raw = {}
     for name, feature in spec.items():
@@ -100,9 +120,6 @@ def _image_grid(batch, outputs, mean, std, log_scale: bool, bands: tuple[int, ..
     The bands are drawn as `components.pictures` draws every picture: true colour for three,
     a colour map for one, stretched to the valid truth of this batch.
     """
-    from components.pictures import Picture
-    from components.transform.normalise import denormalise
-
     truth = denormalise(batch["reflectance"], mean, std, log_scale).numpy()
     filled = denormalise(tf.cast(outputs[-1], tf.float32), mean, std, log_scale).numpy()
     gap = batch["gap"].numpy()
@@ -124,11 +141,6 @@ def _evaluate(generator: keras.Model, dataset) -> dict[str, float]:
     errors (per band) inside one and two predicted standard deviations (ideal 0.68, 0.95), and
     `z_std` the standard deviation of error / sigma (ideal 1).
     """
-    from components.evaluator.metrics import calibration
-    from model.gan import context_input, generator_inputs, model_inputs
-    from model.losses import sigma
-    from model.networks import split_outputs
-
     keys = ("l1_gap", "rmse_gap", "l1_observed")
     sums, counts = dict.fromkeys(keys, 0.0), dict.fromkeys(keys, 0.0)
     z_scores = []
@@ -191,9 +203,7 @@ def _eta(seconds: float) -> str:
 
 def _same_networks(base_model: str, config: ModelConfig, bands: int, window: int) -> bool:
     """Whether an exported model's networks have this config's shapes (its weights would load)."""
-    from model.export import METADATA
-
-    path = os.path.join(base_model, METADATA)
+    path = os.path.join(base_model, MODEL_DESCRIPTION)
     if not tf.io.gfile.exists(path):
         return False
     with tf.io.gfile.GFile(path) as f:
@@ -220,26 +230,6 @@ def train(
     base_model: str | None = None,
 ) -> dict[str, Any]:
     """Train, evaluate and export; returns the evaluation metrics. See the module docstring."""
-    import tensorflow_transform as tft
-
-    from components.masks import MaskSampler
-    from components.pictures import picture_bands
-    from model.data import evaluation_dataset, training_dataset, transformed_examples
-    from model.export import (
-        DISCRIMINATOR_WEIGHTS,
-        GENERATOR_WEIGHTS,
-        WEIGHTS_DIR,
-        export_model,
-        load_weights,
-    )
-    from model.gan import (
-        InpaintingGAN,
-        build_generator,
-        build_networks,
-        context_input,
-        model_inputs,
-    )
-
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     keras.utils.set_random_seed(config.seed)
@@ -271,9 +261,6 @@ def train(
         generator, discriminator = build_networks(config, bands, window)
         perceptual = None
         if config.weights.perceptual or config.weights.style:
-            from components.transform.normalise import denormalise
-            from model.perceptual import PerceptualLoss
-
             perceptual = PerceptualLoss.from_file(
                 config.vgg_weights,
                 band_indices=shown * 3 if len(shown) == 1 else shown,  # one band: grey

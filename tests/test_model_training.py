@@ -209,8 +209,8 @@ def test_checkpoint_kill_resume_continues_the_step_count(olci_run, tmp_path: Pat
 def test_warm_start_loads_the_base_model(olci_run, tmp_path: Path) -> None:
     import keras
 
+    from components.features import GENERATOR_WEIGHTS, WEIGHTS_DIR
     from model.config import ModelConfig
-    from model.export import GENERATOR_WEIGHTS, WEIGHTS_DIR
     from model.gan import build_networks
     from model.trainer import train
     from pipelines.outputs import latest_artifact
@@ -239,8 +239,8 @@ def test_the_exported_generator_is_the_moving_average(olci_run, tmp_path: Path) 
     import keras
     import tensorflow as tf
 
+    from components.features import GENERATOR_WEIGHTS, WEIGHTS_DIR
     from model.config import ModelConfig
-    from model.export import GENERATOR_WEIGHTS, WEIGHTS_DIR
     from model.gan import build_generator
     from model.trainer import train
     from pipelines.outputs import latest_artifact

@@ -20,12 +20,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import rasterio
 import xarray as xr
 
 from components.example_gen.config import IngestConfig
 from components.example_gen.patches import Neighbours
 from components.example_gen.scenes import SceneRef, scene_refs
-from components.gridded import times
+from components.gridded import scene_times, times
+from components.gridded.geotiff import TIME_TAGS
 
 SECONDS_PER_DAY = 86400.0
 
@@ -84,8 +86,6 @@ def timed_scene_refs(path: str, config: IngestConfig) -> list[tuple[str, SceneRe
     grid form one series.
     """
     if config.kind == "netcdf":
-        from components.gridded import scene_times
-
         gridded = config.gridded
         with xr.open_dataset(path, decode_times=False) as ds:  # lazy: only the header is read
             rows, columns = ds.sizes[gridded.y_dim], ds.sizes[gridded.x_dim]
@@ -96,10 +96,6 @@ def timed_scene_refs(path: str, config: IngestConfig) -> list[tuple[str, SceneRe
         starts = scene_times(path, gridded)
         return [(grid, ref, start) for ref, start in zip(scene_refs(path, config), starts,
                                                           strict=True)]  # fmt: skip
-    import rasterio
-
-    from components.gridded.geotiff import TIME_TAGS
-
     with rasterio.open(path) as src:
         grid = _grid(src.height, src.width, [np.asarray(src.transform)[:6]])
         tags = src.tags()

@@ -16,17 +16,23 @@ import numpy as np
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
+from google.protobuf.message import DecodeError
 from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 
 from components.configuration import ConfigError
+from components.features import (
+    INPUT_GAP,
+    INPUT_REFLECTANCE,
+    MODEL_DESCRIPTION,
+    OUTPUT_FILLED,
+    OUTPUT_SIGMA,
+    SIGNATURE,
+)
 from components.gridded.config import GriddedConfig
 from components.olci.format import BAND_NAMES, RHO_W, RRS
 
-METADATA_FILE = "s3inpaint_model.json"  # model.export.METADATA, without importing TensorFlow
 SAVED_MODEL_FILE = "saved_model.pb"
-SIGNATURE = "serving_default"  # model.export.SIGNATURE
-INPUTS = ("reflectance", "gap")  # the signature's inputs
-SIGMA = "sigma"  # model.export.OUTPUT_SIGMA
+INPUTS = (INPUT_REFLECTANCE, INPUT_GAP)  # the signature's inputs the job gives
 NAMESPACE = "s3inpaint"  # the job's Beam metrics
 # A Beam distribution of the microseconds each call of the serving signature took, its outputs
 # copied to numpy included: summed over the job, the time spent in the model.
@@ -84,9 +90,9 @@ def read_model_info(path: str) -> ModelInfo:
         ValueError: the description is not JSON, lacks a field or gives a wrong one; the message
             names the file.
     """
-    meta_path = FileSystems.join(path, METADATA_FILE)
+    meta_path = FileSystems.join(path, MODEL_DESCRIPTION)
     if not FileSystems.exists(meta_path):
-        raise FileNotFoundError(f"{path}: not an s3inpaint model (no {METADATA_FILE})")
+        raise FileNotFoundError(f"{path}: not an s3inpaint model (no {MODEL_DESCRIPTION})")
     with FileSystems.open(meta_path) as f:
         text = f.read()
     try:
@@ -112,7 +118,8 @@ def read_model_info(path: str) -> ModelInfo:
     quantity = meta.quantity or RHO_W
     if quantity not in (RHO_W, RRS):
         raise ValueError(f"{meta_path}: quantity {quantity!r} is not {RHO_W!r} or {RRS!r}")
-    return ModelInfo(path, tuple(names), meta.stride, quantity, SIGMA in meta.outputs, gridded,
+    uncertainty = OUTPUT_SIGMA in meta.outputs
+    return ModelInfo(path, tuple(names), meta.stride, quantity, uncertainty, gridded,
                      _temporal_window(meta), meta.patch_size)  # fmt: skip
 
 
@@ -127,9 +134,8 @@ def check_saved_model(path: str) -> None:
         ValueError: it is not a SavedModel, or lacks the serving signature or its inputs; the
             message names the file.
     """
-    # TensorFlow's protobuf definitions; imported here so that describing a model does not
-    # import TensorFlow.
-    from google.protobuf.message import DecodeError
+    # Deferred: TensorFlow's protobuf definitions import TensorFlow, which the job's launcher
+    # (describing and checking a model) never needs.
     from tensorflow.core.protobuf import saved_model_pb2
 
     pb_path = FileSystems.join(path, SAVED_MODEL_FILE)
@@ -165,6 +171,8 @@ class BlockModelHandler(ModelHandler[Block, PredictionResult, Any]):
         self._batch_size = batch_size
 
     def load_model(self) -> Any:
+        # Deferred: TensorFlow is imported where the model runs (the workers), never by the
+        # job's launcher.
         import tensorflow as tf
 
         return tf.saved_model.load(self._path)
@@ -172,6 +180,7 @@ class BlockModelHandler(ModelHandler[Block, PredictionResult, Any]):
     def run_inference(
         self, batch: Sequence[Block], model: Any, inference_args: dict | None = None
     ) -> Iterable[PredictionResult]:
+        # Deferred: as in load_model.
         import tensorflow as tf
 
         serve = model.signatures[SIGNATURE]
@@ -184,9 +193,9 @@ class BlockModelHandler(ModelHandler[Block, PredictionResult, Any]):
                 gap = gaps[part].astype(np.float32)[..., np.newaxis]
                 called = time.perf_counter()
                 outputs = serve(reflectance=tf.constant(reflectance[part]), gap=tf.constant(gap))
-                predicted = [outputs["filled"].numpy()]
-                if SIGMA in outputs:
-                    predicted.append(outputs[SIGMA].numpy())
+                predicted = [outputs[OUTPUT_FILLED].numpy()]
+                if OUTPUT_SIGMA in outputs:
+                    predicted.append(outputs[OUTPUT_SIGMA].numpy())
                 timing.update(round((time.perf_counter() - called) * 1e6))
                 filled.append(np.concatenate(predicted, axis=-1))
             results.append(PredictionResult((gaps, indices), np.concatenate(filled)))
