@@ -29,16 +29,15 @@ BAND_MEAN = "band_mean"
 BAND_STD = "band_std"
 
 # Examples artifacts (OlciExampleGen's, and MaskGen's, which copies both properties).
-INGEST_PROPERTY = "s3inpaint_ingest"  # custom property: the IngestConfig JSON
+# custom property: the IngestConfig JSON (and the key the Trainer hands it to its run_fn by)
+INGEST_PROPERTY = "s3inpaint_ingest"
 SPANS_PROPERTY = "s3inpaint_spans"  # custom property: JSON list of the spans read
 CLOUD_SHAPES = "cloud_shapes"  # OlciExampleGen's folder of <product>.npz harvested shapes
 
-# MaskGen's mask library artifact: its file, a components.masks.MaskLibrary.
+# MaskGen's mask library: the channel (MaskGen's output, the Trainer's input; the key its URI
+# is handed to the run_fn by) and the artifact's file, a components.masks.MaskLibrary.
+MASK_LIBRARY = "mask_library"
 MASK_LIBRARY_FILE = "masks.npz"
-# MaskGen's copies beside its examples, where the Trainer (whose inputs TFX fixes) finds them:
-# the library, and the ingest configuration, which names the channels the model is trained on.
-EXAMPLES_LIBRARY_FILE = "mask_library.npz"
-EXAMPLES_INGEST_FILE = "ingest.json"
 
 # An exported model (the Trainer's `Format-Serving` folder, a pushed version).
 MODEL_DESCRIPTION = "s3inpaint_model.json"  # what the model takes and how it was trained

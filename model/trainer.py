@@ -1,11 +1,12 @@
 """The TFX Trainer's run_fn (by import path: `model.trainer.run_fn`).
 
 Trains the generator (and discriminator) under MirroredStrategy on every visible GPU (the CPU
-when there is none), drawing a fresh gap mask for every training example from the mask library
-MaskGen stored with its examples; checkpoints generator, discriminator and both optimisers every
-`checkpoint_every` steps and resumes from the last checkpoint after a kill; warm-starts from the
-Trainer's `base_model`; writes TensorBoard scalars and image grids; evaluates on the fixed eval
-masks; exports the serving SavedModel with the resolved configuration.
+when there is none), drawing a fresh gap mask for every training example from MaskGen's mask
+library (the Trainer's `mask_library` input); checkpoints generator, discriminator and both
+optimisers every `checkpoint_every` steps and resumes from the last checkpoint after a kill;
+warm-starts from the Trainer's `base_model`; writes TensorBoard scalars and image grids;
+evaluates on the fixed eval masks; exports the serving SavedModel with the resolved
+configuration.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ from components.features import (
     BAND_MEAN,
     BAND_STD,
     DISCRIMINATOR_WEIGHTS,
-    EXAMPLES_INGEST_FILE,
-    EXAMPLES_LIBRARY_FILE,
     GENERATOR_WEIGHTS,
+    INGEST_PROPERTY,
+    MASK_LIBRARY,
+    MASK_LIBRARY_FILE,
     MODEL_DESCRIPTION,
     WEIGHTS_DIR,
 )
@@ -66,31 +68,19 @@ def _strategy(config: ModelConfig) -> tf.distribute.Strategy:
     return tf.distribute.MirroredStrategy(devices=[d.name for d in gpus] or ["/cpu:0"])
 
 
-def _beside_examples(train_files: list[str], name: str) -> str:
-    """The path of a file MaskGen stored in its Examples artifact, beside the Split-* folders."""
-    parts = train_files[0].split("/")
-    splits = [i for i, part in enumerate(parts) if part.startswith("Split-")]
-    if not splits:
-        raise ValueError(f"{train_files[0]}: not inside a Split-* folder of an Examples artifact")
-    return "/".join([*parts[: splits[-1]], name])
-
-
-def _mask_library(train_files: list[str]):
-    """The mask library MaskGen stored beside its examples (`<examples>/mask_library.npz`)."""
-    with tf.io.gfile.GFile(_beside_examples(train_files, EXAMPLES_LIBRARY_FILE), "rb") as f:
+def _mask_library(uri: str) -> MaskLibrary:
+    """The mask library of MaskGen's `mask_library` artifact at `uri`."""
+    with tf.io.gfile.GFile(os.path.join(uri, MASK_LIBRARY_FILE), "rb") as f:
         return MaskLibrary.from_bytes(f.read())
 
 
-def _ingest_description(train_files: list[str]) -> dict[str, Any]:
-    """What the model records of its examples, from the ingest configuration MaskGen stored:
-    the input channels' names in order, their physical quantity, the patch size, the layout of
-    a NetCDF series and the temporal window the examples carry."""
-    path = _beside_examples(train_files, EXAMPLES_INGEST_FILE)
-    if not tf.io.gfile.exists(path):
+def _ingest_description(ingest: IngestConfig | None) -> dict[str, Any]:
+    """What the model records of its examples, from their ingest configuration: the input
+    channels' names in order, their physical quantity, the patch size, the layout of a NetCDF
+    series and the temporal window the examples carry."""
+    if ingest is None:
         return {"band_names": None, "quantity": None, "patch_size": None, "gridded": None,
                 "temporal_window": 0}  # fmt: skip
-    with tf.io.gfile.GFile(path) as f:
-        ingest = IngestConfig.from_json(f.read())
     return {
         "band_names": list(ingest.bands),
         "quantity": ingest.quantity,
@@ -226,21 +216,28 @@ def train(
     run_dir: str,
     serving_dir: str,
     steps: int,
+    mask_library: str,
+    ingest: IngestConfig | None,
     log_reflectance: bool = False,
     base_model: str | None = None,
 ) -> dict[str, Any]:
-    """Train, evaluate and export; returns the evaluation metrics. See the module docstring."""
+    """Train, evaluate and export; returns the evaluation metrics. See the module docstring.
+
+    `mask_library` is the URI of MaskGen's mask library artifact; `ingest` the configuration
+    the examples were made with (None when they do not record it: the model then records no
+    band names, quantity, patch size or layout).
+    """
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     keras.utils.set_random_seed(config.seed)
     tft_output = tft.TFTransformOutput(transform_output)
     mean, std = _band_statistics(tft_output)
     bands = int(mean.shape[0])
-    description = _ingest_description(train_files)
+    description = _ingest_description(ingest)
     window = description["temporal_window"]
     band_names = description["band_names"] or [f"channel_{i}" for i in range(bands)]
     shown = picture_bands(band_names, config.true_colour_bands)
-    library = _mask_library(train_files)
+    library = _mask_library(mask_library)
     sampler = MaskSampler(
         size=library.size,
         coverage=config.mask_coverage,
@@ -373,9 +370,12 @@ def train(
 
 
 def run_fn(fn_args) -> None:
-    """TFX Trainer entry point: custom_config {"model": ModelConfig dict, "log_reflectance"}."""
+    """TFX Trainer entry point: custom_config {"model": ModelConfig dict, "log_reflectance"},
+    with the mask library's URI and the examples' ingest configuration (JSON, "" when they
+    record none) added by the Trainer's executor (components.trainer)."""
     custom = fn_args.custom_config or {}
     config = ModelConfig.from_dict(custom.get("model", {}))
+    ingest = custom.get(INGEST_PROPERTY)
     metrics = train(
         config,
         train_files=fn_args.train_files,
@@ -384,6 +384,8 @@ def run_fn(fn_args) -> None:
         run_dir=fn_args.model_run_dir,
         serving_dir=fn_args.serving_model_dir,
         steps=int(fn_args.train_steps),
+        mask_library=custom[MASK_LIBRARY],
+        ingest=IngestConfig.from_json(ingest) if ingest else None,
         log_reflectance=bool(custom.get("log_reflectance", False)),
         base_model=fn_args.base_model,
     )

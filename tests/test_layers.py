@@ -41,7 +41,7 @@ LAYERS = (
             "components.transform",
         ),
     ),
-    ("model", ("model",)),
+    ("model", ("model", "components.trainer")),  # the Trainer's component names its run_fn
     ("evaluation", ("components.evaluator",)),
     ("pipelines", ("pipelines",)),
     ("runners", ("pipelines.local_runner", "kubeflow")),

@@ -21,9 +21,8 @@ from components.example_gen.config import IngestConfig
 from components.example_gen.encoding import example_key
 from components.features import (
     CLOUD_SHAPES,
-    EXAMPLES_INGEST_FILE,
-    EXAMPLES_LIBRARY_FILE,
     INGEST_PROPERTY,
+    MASK_LIBRARY,
     MASK_LIBRARY_FILE,
     SPANS_PROPERTY,
 )
@@ -32,7 +31,7 @@ from components.masks import MaskLibrary, MaskSampler
 
 log = logging.getLogger(__name__)
 
-EXAMPLES, MASK_LIBRARY, MASKED_EXAMPLES = "examples", "mask_library", "masked_examples"
+EXAMPLES, MASKED_EXAMPLES = "examples", "masked_examples"
 COVERAGE, KINDS, SEED = "coverage", "kinds", "seed"
 SUMMARY_FILE, PREVIEW_FILE = "summary.json", "masks.png"
 NAMESPACE = "MaskGen"
@@ -46,12 +45,6 @@ def read_harvested(examples_uri: str, size: int) -> MaskLibrary:
         with FileSystems.open(match.path) as f:
             libraries.append(MaskLibrary.from_bytes(f.read()))
     return MaskLibrary.merge(libraries)
-
-
-def load_library(library_uri: str) -> MaskLibrary:
-    """The MaskLibrary stored in a mask-library artifact."""
-    with FileSystems.open(FileSystems.join(library_uri, MASK_LIBRARY_FILE)) as f:
-        return MaskLibrary.from_bytes(f.read())
 
 
 class _AddFixedMask(beam.DoFn):
@@ -111,14 +104,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
 
         library = read_harvested(examples.uri, size)
         library_bytes = library.to_bytes()
-        for path in (
-            FileSystems.join(library_artifact.uri, MASK_LIBRARY_FILE),
-            FileSystems.join(masked.uri, EXAMPLES_LIBRARY_FILE),
-        ):
-            with FileSystems.create(path) as f:
-                f.write(library_bytes)
-        with FileSystems.create(FileSystems.join(masked.uri, EXAMPLES_INGEST_FILE)) as f:
-            f.write(ingest_json.encode())
+        with FileSystems.create(FileSystems.join(library_artifact.uri, MASK_LIBRARY_FILE)) as f:
+            f.write(library_bytes)
         sampler = MaskSampler(library=library, **sampler_args)
         summary = {
             "real_shapes": len(library),
