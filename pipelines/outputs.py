@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import tensorflow as tf
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
@@ -22,12 +21,6 @@ def latest_artifact(pipeline_root: str | Path, component: str, output: str) -> P
     if not runs:
         raise FileNotFoundError(f"{folder}: no artifact (has the pipeline run?)")
     return max(runs, key=lambda p: int(p.name))
-
-
-def count_records(split_dir: Path) -> int:
-    """Number of records in the gzipped TFRecord files of one split."""
-    files = sorted(str(p) for p in split_dir.glob("*.gz"))
-    return sum(1 for _ in tf.data.TFRecordDataset(files, compression_type="GZIP"))
 
 
 @dataclass(frozen=True)
