@@ -65,6 +65,7 @@ from components.evaluator.transplant import (
     pick_cloud_sources,
     tile_to,
 )
+from components.features import MODEL_DESCRIPTION
 from components.gridded.eof import eof_fill
 from components.inpaint.scene_fill import TileFiller, fill_scene
 from components.masks.buckets import coverage_bucket, coverage_bucket_labels
@@ -486,12 +487,12 @@ def train_model(case: Case, workdir: Path, args: argparse.Namespace,
     config = PipelineConfig.from_dict(json.loads(config.to_json()))
     run_local(config, progress=True)
     model = latest_artifact(Path(config.pipeline_root), "Trainer", "model") / "Format-Serving"
-    meta = json.loads((model / "s3inpaint_model.json").read_text())
+    meta = json.loads((model / MODEL_DESCRIPTION).read_text())
     return str(model), meta
 
 
 def _metadata(model_dir: str) -> dict:
-    return json.loads((Path(model_dir) / "s3inpaint_model.json").read_text())
+    return json.loads((Path(model_dir) / MODEL_DESCRIPTION).read_text())
 
 
 def _trained(case: Case, args: argparse.Namespace, name: str, window: int) -> tuple[str, dict]:

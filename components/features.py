@@ -1,5 +1,11 @@
-"""Names of the tf.Example features that cross components (ExampleGen, MaskGen, Transform)."""
+"""Names that cross components and layers: tf.Example features, the Transform's outputs, files
+and properties of artifacts, and the serving signature.
 
+Plain strings, importing nothing, so that every layer (the batch job's launcher, which never
+imports TensorFlow, included) spells each name from here.
+"""
+
+# tf.Example features of patches (ExampleGen, MaskGen, Transform, the evaluator).
 REFLECTANCE = "reflectance"  # float list, patch (size, size, bands) row-major; 0 where invalid
 VALID = "valid"  # int64 list, (size, size): 1 where the pixel is valid water
 PRODUCT = "product"  # bytes: the product (scene) name; train/eval split key
@@ -16,3 +22,34 @@ GAP_SOURCE = "gap_source"
 NEIGHBOURS = "neighbours"  # float list, (2k, size, size, bands) row-major; 0 where not valid
 NEIGHBOUR_VALID = "neighbour_valid"  # int64 list, (2k, size, size): 1 where valid
 NEIGHBOUR_OFFSET = "neighbour_offset"  # float list, (2k,): time minus the patch's, in days
+
+# The Transform's outputs beside the normalised features: the per-band statistics, (bands,),
+# so the model can invert the normalisation.
+BAND_MEAN = "band_mean"
+BAND_STD = "band_std"
+
+# Examples artifacts (OlciExampleGen's, and MaskGen's, which copies both properties).
+# custom property: the IngestConfig JSON (and the key the Trainer hands it to its run_fn by)
+INGEST_PROPERTY = "s3inpaint_ingest"
+SPANS_PROPERTY = "s3inpaint_spans"  # custom property: JSON list of the spans read
+CLOUD_SHAPES = "cloud_shapes"  # OlciExampleGen's folder of <product>.npz harvested shapes
+
+# MaskGen's mask library: the channel (MaskGen's output, the Trainer's input; the key its URI
+# is handed to the run_fn by) and the artifact's file, a components.masks.MaskLibrary.
+MASK_LIBRARY = "mask_library"
+MASK_LIBRARY_FILE = "masks.npz"
+
+# An exported model (the Trainer's `Format-Serving` folder, a pushed version).
+MODEL_DESCRIPTION = "s3inpaint_model.json"  # what the model takes and how it was trained
+WEIGHTS_DIR = "weights"  # Keras weights, for warm starts
+GENERATOR_WEIGHTS, DISCRIMINATOR_WEIGHTS = "generator.weights.h5", "discriminator.weights.h5"
+
+# The serving signature: its inputs and outputs (see model.export).
+SIGNATURE = "serving_default"
+INPUT_REFLECTANCE, INPUT_GAP = "reflectance", "gap"
+INPUT_NEIGHBOURS, INPUT_NEIGHBOUR_GAP = "neighbours", "neighbour_gap"
+INPUT_NEIGHBOUR_OFFSET = "neighbour_offset"
+OUTPUT_FILLED, OUTPUT_SIGMA = "filled", "sigma"
+
+# The SsimEvaluator's evaluation artifact.
+METRICS_FILE, REPORT_FILE = "metrics.json", "report.html"

@@ -14,7 +14,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+from kfp.pipeline_spec import pipeline_spec_pb2
+
 from pipelines.config import PipelineConfig
+from pipelines.environment import use_keras_3
 
 TRAINER = "Trainer"
 # Components that hold a model or many scenes in memory get more than the default. TFX's V2
@@ -50,8 +54,6 @@ class KubeflowSettings:
 
 
 def _resources(settings: KubeflowSettings, component_id: str):
-    from kfp.pipeline_spec import pipeline_spec_pb2
-
     spec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
     heavy = component_id in HEAVY
     resources = spec(
@@ -72,15 +74,16 @@ def compile_pipeline(
     Raises:
         ValueError: `output` does not end in .yaml / .yml, or the pipeline root is not gs://.
     """
+    use_keras_3()
+    # Deferred: TFX imports tensorflow_transform, which would pin Keras 2 unless use_keras_3
+    # has run first.
     from tfx.orchestration.kubeflow.v2.kubeflow_v2_dag_runner import (
         KubeflowV2DagRunner,
         KubeflowV2DagRunnerConfig,
     )
 
-    from pipelines.environment import use_keras_3
     from pipelines.pipeline import create_pipeline, runtime_parameters
 
-    use_keras_3()
     path = Path(output)
     if path.suffix not in (".yaml", ".yml"):
         raise ValueError(f"{path}: the compiled spec must be .yaml (the kfp Client's format)")
@@ -104,8 +107,6 @@ def compile_pipeline(
         path.unlink()
     runner.run(pipeline)
     # TFX leaves the root to the run's request; the spec's default makes the file self-contained.
-    import yaml
-
     spec = yaml.safe_load(path.read_text())
     spec["defaultPipelineRoot"] = config.pipeline_root
     # TFX puts runtime parameters' defaults in a PipelineJob, not in the spec: a run that sets

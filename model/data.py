@@ -8,14 +8,13 @@ import numpy as np
 import tensorflow as tf
 
 from components import features
-from components.transform.preprocessing import BAND_MEAN, BAND_STD
 
 MODEL_FEATURES = (
     features.REFLECTANCE,
     features.VALID,
     features.GAP,
-    BAND_MEAN,
-    BAND_STD,
+    features.BAND_MEAN,
+    features.BAND_STD,
     features.NEIGHBOURS,  # only with a temporal window
     features.NEIGHBOUR_VALID,
     features.NEIGHBOUR_OFFSET,

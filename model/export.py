@@ -27,26 +27,26 @@ import tempfile
 import keras
 import tensorflow as tf
 
-from components.transform.normalise import denormalise, normalise
-from model.layers import composite
-from model.losses import sigma
-from model.networks import STRIDE_CMUNET, STRIDE_UNET, split_outputs
-from model.signature import (
+from components.features import (
+    DISCRIMINATOR_WEIGHTS,
+    GENERATOR_WEIGHTS,
     INPUT_GAP,
     INPUT_NEIGHBOUR_GAP,
     INPUT_NEIGHBOUR_OFFSET,
     INPUT_NEIGHBOURS,
     INPUT_REFLECTANCE,
+    MODEL_DESCRIPTION,
     OUTPUT_FILLED,
     OUTPUT_SIGMA,
     SIGNATURE,
-    signature_inputs,
+    WEIGHTS_DIR,
 )
+from components.transform.normalise import denormalise, normalise
+from model.layers import composite
+from model.losses import sigma
+from model.networks import STRIDE_CMUNET, STRIDE_UNET, split_outputs
+from model.signature import signature_inputs
 from model.temporal import context_channels, context_size
-
-WEIGHTS_DIR = "weights"
-GENERATOR_WEIGHTS, DISCRIMINATOR_WEIGHTS = "generator.weights.h5", "discriminator.weights.h5"
-METADATA = "s3inpaint_model.json"
 
 
 class InpaintingModule(tf.Module):
@@ -132,7 +132,7 @@ def export_model(
     if discriminator is not None:
         save_weights(discriminator, os.path.join(weights, DISCRIMINATOR_WEIGHTS))
     stride = STRIDE_UNET if metadata.get("kind") == "unet" else STRIDE_CMUNET
-    with tf.io.gfile.GFile(os.path.join(path, METADATA), "w") as f:
+    with tf.io.gfile.GFile(os.path.join(path, MODEL_DESCRIPTION), "w") as f:
         f.write(json.dumps({**metadata, "stride": stride, "bands": bands,
                             "temporal_window": window, "inputs": signature_inputs(window),
                             "outputs": [OUTPUT_FILLED, OUTPUT_SIGMA]}, indent=2))  # fmt: skip

@@ -1,6 +1,7 @@
-"""The serving signature's names, and its neighbour inputs built from tiles of neighbouring
+"""The serving signature's inputs, and its neighbour inputs built from tiles of neighbouring
 scenes: one place for every caller (the evaluator, the batch job, the quality benchmark), in
-numpy, so that callers which do not otherwise need TensorFlow can import it.
+numpy, so that callers which do not otherwise need TensorFlow can import it. The names are
+`components.features`'.
 
 See `model.export` for the signature itself.
 """
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-SIGNATURE = "serving_default"
-INPUT_REFLECTANCE, INPUT_GAP = "reflectance", "gap"
-INPUT_NEIGHBOURS, INPUT_NEIGHBOUR_GAP = "neighbours", "neighbour_gap"
-INPUT_NEIGHBOUR_OFFSET = "neighbour_offset"
-OUTPUT_FILLED, OUTPUT_SIGMA = "filled", "sigma"
+from components.features import (
+    INPUT_GAP,
+    INPUT_NEIGHBOUR_GAP,
+    INPUT_NEIGHBOUR_OFFSET,
+    INPUT_NEIGHBOURS,
+    INPUT_REFLECTANCE,
+)
 
 
 def signature_inputs(window: int) -> list[str]:

@@ -1,11 +1,12 @@
 """The TFX Trainer's run_fn (by import path: `model.trainer.run_fn`).
 
 Trains the generator (and discriminator) under MirroredStrategy on every visible GPU (the CPU
-when there is none), drawing a fresh gap mask for every training example from the mask library
-MaskGen stored with its examples; checkpoints generator, discriminator and both optimisers every
-`checkpoint_every` steps and resumes from the last checkpoint after a kill; warm-starts from the
-Trainer's `base_model`; writes TensorBoard scalars and image grids; evaluates on the fixed eval
-masks; exports the serving SavedModel with the resolved configuration.
+when there is none), drawing a fresh gap mask for every training example from MaskGen's mask
+library (the Trainer's `mask_library` input); checkpoints generator, discriminator and both
+optimisers every `checkpoint_every` steps and resumes from the last checkpoint after a kill;
+warm-starts from the Trainer's `base_model`; writes TensorBoard scalars and image grids;
+evaluates on the fixed eval masks; exports the serving SavedModel with the resolved
+configuration.
 """
 
 from __future__ import annotations
@@ -19,10 +20,39 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
+import tensorflow_transform as tft
 
+from components.evaluator.metrics import calibration
+from components.example_gen.config import IngestConfig
+from components.features import (
+    BAND_MEAN,
+    BAND_STD,
+    DISCRIMINATOR_WEIGHTS,
+    GENERATOR_WEIGHTS,
+    INGEST_PROPERTY,
+    MASK_LIBRARY,
+    MASK_LIBRARY_FILE,
+    MODEL_DESCRIPTION,
+    WEIGHTS_DIR,
+)
+from components.masks import MaskLibrary, MaskSampler
+from components.pictures import Picture, picture_bands
+from components.transform.normalise import denormalise
 from model.config import ModelConfig
+from model.data import evaluation_dataset, training_dataset, transformed_examples
+from model.export import export_model, load_weights
+from model.gan import (
+    InpaintingGAN,
+    build_generator,
+    build_networks,
+    context_input,
+    generator_inputs,
+    model_inputs,
+)
 from model.layers import composite
-from model.networks import NETWORK_VERSION
+from model.losses import sigma
+from model.networks import NETWORK_VERSION, split_outputs
+from model.perceptual import PerceptualLoss
 
 log = logging.getLogger(__name__)
 
@@ -38,37 +68,19 @@ def _strategy(config: ModelConfig) -> tf.distribute.Strategy:
     return tf.distribute.MirroredStrategy(devices=[d.name for d in gpus] or ["/cpu:0"])
 
 
-def _beside_examples(train_files: list[str], name: str) -> str:
-    """The path of a file MaskGen stored in its Examples artifact, beside the Split-* folders."""
-    parts = train_files[0].split("/")
-    splits = [i for i, part in enumerate(parts) if part.startswith("Split-")]
-    if not splits:
-        raise ValueError(f"{train_files[0]}: not inside a Split-* folder of an Examples artifact")
-    return "/".join([*parts[: splits[-1]], name])
-
-
-def _mask_library(train_files: list[str]):
-    """The mask library MaskGen stored beside its examples (`<examples>/mask_library.npz`)."""
-    from components.mask_gen.executor import EXAMPLES_LIBRARY_FILE
-    from components.masks import MaskLibrary
-
-    with tf.io.gfile.GFile(_beside_examples(train_files, EXAMPLES_LIBRARY_FILE), "rb") as f:
+def _mask_library(uri: str) -> MaskLibrary:
+    """The mask library of MaskGen's `mask_library` artifact at `uri`."""
+    with tf.io.gfile.GFile(os.path.join(uri, MASK_LIBRARY_FILE), "rb") as f:
         return MaskLibrary.from_bytes(f.read())
 
 
-def _ingest_description(train_files: list[str]) -> dict[str, Any]:
-    """What the model records of its examples, from the ingest configuration MaskGen stored:
-    the input channels' names in order, their physical quantity, the patch size, the layout of
-    a NetCDF series and the temporal window the examples carry."""
-    from components.example_gen.config import IngestConfig
-    from components.mask_gen.executor import EXAMPLES_INGEST_FILE
-
-    path = _beside_examples(train_files, EXAMPLES_INGEST_FILE)
-    if not tf.io.gfile.exists(path):
+def _ingest_description(ingest: IngestConfig | None) -> dict[str, Any]:
+    """What the model records of its examples, from their ingest configuration: the input
+    channels' names in order, their physical quantity, the patch size, the layout of a NetCDF
+    series and the temporal window the examples carry."""
+    if ingest is None:
         return {"band_names": None, "quantity": None, "patch_size": None, "gridded": None,
                 "temporal_window": 0}  # fmt: skip
-    with tf.io.gfile.GFile(path) as f:
-        ingest = IngestConfig.from_json(f.read())
     return {
         "band_names": list(ingest.bands),
         "quantity": ingest.quantity,
@@ -81,8 +93,6 @@ def _ingest_description(train_files: list[str]) -> dict[str, Any]:
 
 def _band_statistics(tft_output) -> tuple[np.ndarray, np.ndarray]:
     """The Transform's per-band mean and std (its analyzers' results)."""
-    from components.transform.preprocessing import BAND_MEAN, BAND_STD
-
     spec = tft_output.raw_feature_spec()
     raw = {}
     for name, feature in spec.items():
@@ -100,9 +110,6 @@ def _image_grid(batch, outputs, mean, std, log_scale: bool, bands: tuple[int, ..
     The bands are drawn as `components.pictures` draws every picture: true colour for three,
     a colour map for one, stretched to the valid truth of this batch.
     """
-    from components.pictures import Picture
-    from components.transform.normalise import denormalise
-
     truth = denormalise(batch["reflectance"], mean, std, log_scale).numpy()
     filled = denormalise(tf.cast(outputs[-1], tf.float32), mean, std, log_scale).numpy()
     gap = batch["gap"].numpy()
@@ -124,11 +131,6 @@ def _evaluate(generator: keras.Model, dataset) -> dict[str, float]:
     errors (per band) inside one and two predicted standard deviations (ideal 0.68, 0.95), and
     `z_std` the standard deviation of error / sigma (ideal 1).
     """
-    from components.evaluator.metrics import calibration
-    from model.gan import context_input, generator_inputs, model_inputs
-    from model.losses import sigma
-    from model.networks import split_outputs
-
     keys = ("l1_gap", "rmse_gap", "l1_observed")
     sums, counts = dict.fromkeys(keys, 0.0), dict.fromkeys(keys, 0.0)
     z_scores = []
@@ -191,9 +193,7 @@ def _eta(seconds: float) -> str:
 
 def _same_networks(base_model: str, config: ModelConfig, bands: int, window: int) -> bool:
     """Whether an exported model's networks have this config's shapes (its weights would load)."""
-    from model.export import METADATA
-
-    path = os.path.join(base_model, METADATA)
+    path = os.path.join(base_model, MODEL_DESCRIPTION)
     if not tf.io.gfile.exists(path):
         return False
     with tf.io.gfile.GFile(path) as f:
@@ -216,41 +216,28 @@ def train(
     run_dir: str,
     serving_dir: str,
     steps: int,
+    mask_library: str,
+    ingest: IngestConfig | None,
     log_reflectance: bool = False,
     base_model: str | None = None,
 ) -> dict[str, Any]:
-    """Train, evaluate and export; returns the evaluation metrics. See the module docstring."""
-    import tensorflow_transform as tft
+    """Train, evaluate and export; returns the evaluation metrics. See the module docstring.
 
-    from components.masks import MaskSampler
-    from components.pictures import picture_bands
-    from model.data import evaluation_dataset, training_dataset, transformed_examples
-    from model.export import (
-        DISCRIMINATOR_WEIGHTS,
-        GENERATOR_WEIGHTS,
-        WEIGHTS_DIR,
-        export_model,
-        load_weights,
-    )
-    from model.gan import (
-        InpaintingGAN,
-        build_generator,
-        build_networks,
-        context_input,
-        model_inputs,
-    )
-
+    `mask_library` is the URI of MaskGen's mask library artifact; `ingest` the configuration
+    the examples were made with (None when they do not record it: the model then records no
+    band names, quantity, patch size or layout).
+    """
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     keras.utils.set_random_seed(config.seed)
     tft_output = tft.TFTransformOutput(transform_output)
     mean, std = _band_statistics(tft_output)
     bands = int(mean.shape[0])
-    description = _ingest_description(train_files)
+    description = _ingest_description(ingest)
     window = description["temporal_window"]
     band_names = description["band_names"] or [f"channel_{i}" for i in range(bands)]
     shown = picture_bands(band_names, config.true_colour_bands)
-    library = _mask_library(train_files)
+    library = _mask_library(mask_library)
     sampler = MaskSampler(
         size=library.size,
         coverage=config.mask_coverage,
@@ -275,9 +262,6 @@ def train(
         generator, discriminator = build_networks(config, bands, window)
         perceptual = None
         if config.weights.perceptual or config.weights.style:
-            from components.transform.normalise import denormalise
-            from model.perceptual import PerceptualLoss
-
             perceptual = PerceptualLoss.from_file(
                 config.vgg_weights,
                 band_indices=shown * 3 if len(shown) == 1 else shown,  # one band: grey
@@ -390,9 +374,12 @@ def train(
 
 
 def run_fn(fn_args) -> None:
-    """TFX Trainer entry point: custom_config {"model": ModelConfig dict, "log_reflectance"}."""
+    """TFX Trainer entry point: custom_config {"model": ModelConfig dict, "log_reflectance"},
+    with the mask library's URI and the examples' ingest configuration (JSON, "" when they
+    record none) added by the Trainer's executor (components.trainer)."""
     custom = fn_args.custom_config or {}
     config = ModelConfig.from_dict(custom.get("model", {}))
+    ingest = custom.get(INGEST_PROPERTY)
     metrics = train(
         config,
         train_files=fn_args.train_files,
@@ -401,6 +388,8 @@ def run_fn(fn_args) -> None:
         run_dir=fn_args.model_run_dir,
         serving_dir=fn_args.serving_model_dir,
         steps=int(fn_args.train_steps),
+        mask_library=custom[MASK_LIBRARY],
+        ingest=IngestConfig.from_json(ingest) if ingest else None,
         log_reflectance=bool(custom.get("log_reflectance", False)),
         base_model=fn_args.base_model,
     )

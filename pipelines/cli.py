@@ -1,6 +1,8 @@
-"""The `s3inpaint` command line.
+"""The `s3inpaint` command line: the runner layer's top, above the local runner, the batch job
+and the Kubeflow compiler and scheduler, which it calls.
 
-Heavy libraries are imported inside the subcommands, so `s3inpaint --help` answers at once.
+Each subcommand imports what it runs (xarray, TensorFlow, TFX, Beam, the KFP and Vertex
+clients: seconds each) when it runs, so `s3inpaint --help` answers at once.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from tqdm import tqdm
 
 from pipelines.environment import quiet_libraries, use_keras_3
 
@@ -237,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _info(args: argparse.Namespace) -> int:
+    # Deferred (fast --help): reading products imports xarray.
     from components.olci import ProductError, open_product
     from components.olci.quicklook import write_quicklook
     from components.olci.summary import summarise
@@ -285,8 +290,7 @@ def _sample_data(args: argparse.Namespace) -> int:
     if misplaced:
         print(f"s3inpaint sample-data: {', '.join(misplaced)} needs --series", file=sys.stderr)
         return 2
-    from tqdm import tqdm
-
+    # Deferred (fast --help): writing products imports xarray.
     from components.sample.products import write_sample_product
 
     for index in tqdm(range(args.products or 3), desc="sample products", unit="product"):
@@ -316,6 +320,7 @@ def _sample_series(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    # Deferred (fast --help): writing a series imports xarray.
     from components.sample import series
 
     try:
@@ -339,6 +344,7 @@ def _sample_series(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    # Deferred (fast --help): the configuration imports xarray, the pipeline TensorFlow and TFX.
     from components.olci.errors import MissingCredentialsError
     from pipelines.config import PipelineConfig
 
@@ -351,6 +357,7 @@ def _train(args: argparse.Namespace) -> int:
     if config.model is None:
         print(f"s3inpaint train: {args.config}: model is null; nothing to train", file=sys.stderr)
         return 2
+    # Deferred: as above.
     from components.evaluator.report import bucket_table, text_table
     from pipelines.local_runner import run_local
     from pipelines.outputs import training_outcome
@@ -372,6 +379,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
+    # Deferred (fast --help): the configuration imports xarray, the lineage ML Metadata.
     from pipelines.config import PipelineConfig
     from pipelines.lineage import history_table, model_history
 
@@ -394,6 +402,7 @@ def _history(args: argparse.Namespace) -> int:
 def _inpaint(args: argparse.Namespace) -> int:
     if not args.verbose:
         quiet_libraries()  # before TensorFlow is imported, here and in Beam's workers
+    # Deferred (fast --help, and after quiet_libraries): the job imports Beam and xarray.
     from components.gridded import GriddedConfig
     from components.olci.storage import require_credentials
     from pipelines.inpaint.job import FAILED, InpaintConfig, run
@@ -433,6 +442,7 @@ def _inpaint(args: argparse.Namespace) -> int:
 
 
 def _kubeflow_compile(args: argparse.Namespace) -> int:
+    # Deferred (fast --help): the compiler imports the KFP spec, the configuration xarray.
     from kubeflow.compile import KubeflowSettings, compile_pipeline
     from pipelines.config import PipelineConfig
 
@@ -448,6 +458,7 @@ def _kubeflow_compile(args: argparse.Namespace) -> int:
 
 
 def _kubeflow_schedule(args: argparse.Namespace) -> int:
+    # Deferred (fast --help): the scheduler imports the KFP API client's types.
     from kubeflow import schedule
 
     if not (args.host or args.vertex or args.dry_run):

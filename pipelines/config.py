@@ -14,6 +14,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import StrictBool, StrictFloat, StrictInt, StrictStr
 
 from components.configuration import (
@@ -114,8 +115,6 @@ class PipelineConfig(Section):
             ConfigError: the file is not YAML, not a mapping, or has unknown, missing or invalid
                 fields (the message names the file and each field by its dotted path).
         """
-        import yaml
-
         file = Path(path)
         try:
             data = yaml.safe_load(file.read_text())

@@ -13,7 +13,10 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from components.example_gen.spans import SPANS_PROPERTY
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+from components.features import SPANS_PROPERTY
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,6 @@ class ModelRecord:
 
 
 def _store(metadata_path: str | Path):
-    from ml_metadata.metadata_store import metadata_store
-    from ml_metadata.proto import metadata_store_pb2
-
     if not Path(metadata_path).is_file():
         raise FileNotFoundError(f"{metadata_path}: no ML Metadata (has the pipeline run?)")
     config = metadata_store_pb2.ConnectionConfig()
@@ -54,8 +54,6 @@ def _key(event) -> str:
 
 def model_history(metadata_path: str | Path) -> list[ModelRecord]:
     """Every model the Trainer produced, oldest first, with its lineage."""
-    from ml_metadata.proto import metadata_store_pb2
-
     store = _store(metadata_path)
     Event = metadata_store_pb2.Event
     models = sorted(store.get_artifacts_by_type("Model"), key=lambda a: a.id)
@@ -112,8 +110,6 @@ def model_history(metadata_path: str | Path) -> list[ModelRecord]:
 
 def _pushes(store) -> dict[int, str]:
     """Model id -> where the Pusher pushed it (pushed models only)."""
-    from ml_metadata.proto import metadata_store_pb2
-
     Event = metadata_store_pb2.Event
     pushes = [
         p for p in store.get_artifacts_by_type("PushedModel")

@@ -8,6 +8,7 @@ from pathlib import Path
 from pipelines.config import PipelineConfig
 from pipelines.environment import use_keras_3
 from pipelines.preflight import check_inputs
+from pipelines.progress import component_progress
 
 CONFIG_FOLDER = "configs"
 
@@ -24,6 +25,8 @@ def run_local(config: PipelineConfig, progress: bool = False) -> None:
     """
     check_inputs(config)
     use_keras_3()
+    # Deferred: TFX imports tensorflow_transform, which would pin Keras 2 unless use_keras_3
+    # has run first.
     from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
     from pipelines.pipeline import create_pipeline
@@ -35,7 +38,5 @@ def run_local(config: PipelineConfig, progress: bool = False) -> None:
     if not progress:
         LocalDagRunner().run(pipeline)
         return
-    from pipelines.progress import component_progress
-
     with component_progress([c.id for c in pipeline.components]):
         LocalDagRunner().run(pipeline)

@@ -6,7 +6,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.evaluator.report import METRICS_FILE, REPORT_FILE
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+from components.features import METRICS_FILE, REPORT_FILE
 
 
 def latest_artifact(pipeline_root: str | Path, component: str, output: str) -> Path:
@@ -18,14 +21,6 @@ def latest_artifact(pipeline_root: str | Path, component: str, output: str) -> P
     if not runs:
         raise FileNotFoundError(f"{folder}: no artifact (has the pipeline run?)")
     return max(runs, key=lambda p: int(p.name))
-
-
-def count_records(split_dir: Path) -> int:
-    """Number of records in the gzipped TFRecord files of one split."""
-    import tensorflow as tf
-
-    files = sorted(str(p) for p in split_dir.glob("*.gz"))
-    return sum(1 for _ in tf.data.TFRecordDataset(files, compression_type="GZIP"))
 
 
 @dataclass(frozen=True)
@@ -40,9 +35,6 @@ class TrainingOutcome:
 
 def training_outcome(pipeline_root: str | Path, metadata_path: str | Path) -> TrainingOutcome:
     """The latest evaluation, and whether (and where) the latest Pusher run pushed a model."""
-    from ml_metadata.metadata_store import metadata_store
-    from ml_metadata.proto import metadata_store_pb2
-
     evaluation = latest_artifact(pipeline_root, "SsimEvaluator", "evaluation")
     metrics = json.loads((evaluation / METRICS_FILE).read_text())
     config = metadata_store_pb2.ConnectionConfig()

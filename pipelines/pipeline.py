@@ -3,7 +3,7 @@
 ExampleGen -> MaskGen -> StatisticsGen -> SchemaGen -> Transform -> Trainer (warm-started from
 the latest blessed model, found by a resolver) -> SsimEvaluator (against that model) -> Pusher.
 Statistics, schema and Transform see MaskGen's examples, so the fixed gap masks are part of the
-schema.
+schema; the Trainer also takes MaskGen's mask library, to draw training masks from.
 
 Compiled for Kubeflow, three settings become runtime parameters that a run (or a schedule) can
 set without recompiling, each defaulting to the configuration's value:
@@ -21,7 +21,6 @@ import json
 from tfx.components.pusher.component import Pusher
 from tfx.components.schema_gen.component import SchemaGen
 from tfx.components.statistics_gen.component import StatisticsGen
-from tfx.components.trainer.component import Trainer
 from tfx.components.transform.component import Transform
 from tfx.dsl.components.common.resolver import Resolver
 from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
@@ -33,7 +32,9 @@ from tfx.types import channel, standard_artifacts
 
 from components.evaluator.component import SsimEvaluator
 from components.example_gen.component import EVAL, OlciExampleGen, split_by_product
+from components.features import MASK_LIBRARY
 from components.mask_gen.component import MaskGen
+from components.trainer.component import Trainer
 from pipelines.config import PipelineConfig
 
 PREPROCESSING_FN = "components.transform.preprocessing.preprocessing_fn"
@@ -97,6 +98,7 @@ def create_components(config: PipelineConfig, *, parameters: bool = False) -> li
     trainer = Trainer(
         run_fn=RUN_FN,
         examples=examples,  # transformed on the fly by the Transform graph
+        mask_library=mask_gen.outputs[MASK_LIBRARY],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         train_args=params.get("train_args", trainer_pb2.TrainArgs(num_steps=config.train_steps)),

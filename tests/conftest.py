@@ -15,6 +15,7 @@ from pipelines.environment import use_keras_3
 
 use_keras_3()  # before any test imports TensorFlow or tensorflow_transform
 
+from components.example_gen.config import IngestConfig  # noqa: E402
 from components.sample.products import write_sample_product  # noqa: E402
 
 TINY = (64, 80)
@@ -96,12 +97,12 @@ class PipelineRun:
     base: Path  # the archive: span-1/ and span-2/ of products
     corrupt: Path  # a product of span 2 with a truncated band file
     patch: int  # patch size
+    ingest: IngestConfig  # the run's ingest configuration, which its examples record
 
 
 @pytest.fixture(scope="session")
 def olci_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     """The whole pipeline on LocalDagRunner over two spans of tiny products, run once."""
-    from components.example_gen.config import IngestConfig
     from model.config import ModelConfig
     from pipelines.config import PipelineConfig
     from pipelines.local_runner import run_local
@@ -118,6 +119,7 @@ def olci_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
 
     root = tmp_path_factory.mktemp("pipeline")
     patch = 16
+    ingest = IngestConfig(patch_size=patch, min_valid=0.99)
     run_local(
         PipelineConfig(
             pipeline_name="s3inpaint-test",
@@ -125,7 +127,7 @@ def olci_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
             metadata_path=str(root / "metadata.sqlite"),
             input_base=str(base),
             input_pattern="span-{SPAN}/*",
-            ingest=IngestConfig(patch_size=patch, min_valid=0.99),
+            ingest=ingest,
             eval_buckets=2,
             train_buckets=3,
             model=ModelConfig(
@@ -134,4 +136,4 @@ def olci_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
             train_steps=3,
         )
     )
-    return PipelineRun(root, base, corrupt, patch)
+    return PipelineRun(root, base, corrupt, patch, ingest)

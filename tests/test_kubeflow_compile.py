@@ -84,6 +84,14 @@ def test_the_latest_blessed_model_resolver_is_compiled(spec: dict) -> None:
     )
 
 
+def test_the_trainer_takes_maskgens_library(spec: dict) -> None:
+    tasks = spec["root"]["dag"]["tasks"]
+    library = tasks["Trainer"]["inputs"]["artifacts"]["mask_library"]["taskOutputArtifact"]
+    assert library == {"producerTask": "MaskGen", "outputArtifactKey": "mask_library"}
+    trainer = spec["deploymentSpec"]["executors"]["Trainer_executor"]["container"]
+    assert "components.trainer.executor.Executor" in trainer["args"]
+
+
 def test_the_pusher_target_and_the_span_window_are_in_the_spec(spec: dict) -> None:
     import json
 

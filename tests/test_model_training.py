@@ -151,16 +151,25 @@ def test_export_reload_equals_in_memory(tmp_path: Path) -> None:
     np.testing.assert_array_equal(spread[observed], 0.0)
 
 
+def mask_library(run) -> str:
+    """The URI of the run's mask library artifact, which the Trainer hands to train()."""
+    from pipelines.outputs import latest_artifact
+
+    return str(latest_artifact(run.root, "MaskGen", "mask_library"))
+
+
 KILLED = textwrap.dedent(
     """
     import os, sys
     os.environ["TF_USE_LEGACY_KERAS"] = "0"
+    from components.example_gen.config import IngestConfig
     from model.config import ModelConfig
     from model.trainer import train
     config = ModelConfig(width=4, discriminator_width=4, batch_size=2, checkpoint_every=2,
                          log_every=1)
     train(config, [sys.argv[1]], [sys.argv[1]], sys.argv[2], sys.argv[3], sys.argv[4],
-          steps=int(sys.argv[5]))
+          steps=int(sys.argv[5]), mask_library=sys.argv[6],
+          ingest=IngestConfig.from_json(sys.argv[7]))
     """
 )
 
@@ -177,8 +186,10 @@ def test_checkpoint_kill_resume_continues_the_step_count(olci_run, tmp_path: Pat
     run_dir, serving = tmp_path / "run", tmp_path / "serving"
     script = tmp_path / "killed.py"
     script.write_text(KILLED)
+    library, ingest = mask_library(olci_run), olci_run.ingest
     child = subprocess.Popen(
-        [sys.executable, str(script), examples, transform, str(run_dir), str(serving), "100000"],
+        [sys.executable, str(script), examples, transform, str(run_dir), str(serving), "100000",
+         library, ingest.to_json()],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     checkpoints = run_dir / "checkpoints"
@@ -200,7 +211,7 @@ def test_checkpoint_kill_resume_continues_the_step_count(olci_run, tmp_path: Pat
                          log_every=1)  # fmt: skip
     with caplog.at_level(logging.INFO, logger="model.trainer"):
         train(config, [examples], [examples], transform, str(run_dir), str(serving),
-              steps=reached + 2)  # fmt: skip
+              steps=reached + 2, mask_library=library, ingest=ingest)  # fmt: skip
     assert f"at step {reached}" in caplog.text
     metadata = (serving / "s3inpaint_model.json").read_text()
     assert f'"steps": {reached + 2}' in metadata
@@ -209,8 +220,8 @@ def test_checkpoint_kill_resume_continues_the_step_count(olci_run, tmp_path: Pat
 def test_warm_start_loads_the_base_model(olci_run, tmp_path: Path) -> None:
     import keras
 
+    from components.features import GENERATOR_WEIGHTS, WEIGHTS_DIR
     from model.config import ModelConfig
-    from model.export import GENERATOR_WEIGHTS, WEIGHTS_DIR
     from model.gan import build_networks
     from model.trainer import train
     from pipelines.outputs import latest_artifact
@@ -221,6 +232,7 @@ def test_warm_start_loads_the_base_model(olci_run, tmp_path: Path) -> None:
     config = ModelConfig(width=4, discriminator_width=4, batch_size=2, seed=99)
     out = tmp_path / "serving"
     train(config, [examples], [examples], transform, str(tmp_path / "run"), str(out), steps=0,
+          mask_library=mask_library(olci_run), ingest=olci_run.ingest,
           base_model=str(base))  # fmt: skip
 
     def weights(path: Path) -> list:
@@ -239,8 +251,8 @@ def test_the_exported_generator_is_the_moving_average(olci_run, tmp_path: Path) 
     import keras
     import tensorflow as tf
 
+    from components.features import GENERATOR_WEIGHTS, WEIGHTS_DIR
     from model.config import ModelConfig
-    from model.export import GENERATOR_WEIGHTS, WEIGHTS_DIR
     from model.gan import build_generator
     from model.trainer import train
     from pipelines.outputs import latest_artifact
@@ -250,7 +262,8 @@ def test_the_exported_generator_is_the_moving_average(olci_run, tmp_path: Path) 
     config = ModelConfig(kind="unet", width=4, batch_size=2, ema_decay=0.5, generator_lr=1e-2,
                          checkpoint_every=4)  # fmt: skip
     out, run = tmp_path / "serving", tmp_path / "run"
-    train(config, [examples], [examples], transform, str(run), str(out), steps=4)
+    train(config, [examples], [examples], transform, str(run), str(out), steps=4,
+          mask_library=mask_library(olci_run), ingest=olci_run.ingest)  # fmt: skip
     raw, averaged, exported = (build_generator(config, 16) for _ in range(3))
     checkpoint = tf.train.Checkpoint(generator=raw, averaged_generator=averaged)
     checkpoint.restore(tf.train.latest_checkpoint(str(run / "checkpoints"))).expect_partial()
@@ -276,6 +289,7 @@ def test_a_base_model_of_other_shapes_is_ignored(olci_run, tmp_path: Path, caplo
     out = tmp_path / "serving"
     with caplog.at_level("WARNING"):
         train(wider, [examples], [examples], transform, str(tmp_path / "run"), str(out), steps=0,
+              mask_library=mask_library(olci_run), ingest=olci_run.ingest,
               base_model=str(base))  # fmt: skip
     assert "networks differ from this config's; training from scratch" in caplog.text
     assert json.loads((out / "s3inpaint_model.json").read_text())["warm_start"] is None

@@ -167,14 +167,15 @@ def test_temporal_signature_round_trip(tmp_path: Path) -> None:
     read either."""
     import tensorflow as tf
 
+    from components.features import MODEL_DESCRIPTION
     from model.classical import classical_fill
-    from model.export import METADATA, export_model, load_serving
+    from model.export import export_model, load_serving
 
     mean, std = np.array([0.0], np.float32), np.array([0.3], np.float32)
     data = tiles()
     untrained = str(tmp_path / "untrained")
     export_model(untrained, temporal_unet(False), None, mean, std, True, {"kind": "unet"})
-    meta = json.loads((Path(untrained) / METADATA).read_text())
+    meta = json.loads((Path(untrained) / MODEL_DESCRIPTION).read_text())
     assert meta["temporal_window"] == WINDOW
     assert meta["inputs"] == ["reflectance", "gap", "neighbours", "neighbour_gap",
                               "neighbour_offset"]  # fmt: skip

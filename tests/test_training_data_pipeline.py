@@ -81,6 +81,33 @@ def test_mask_library_and_fixed_masks(olci_run) -> None:
     assert min(coverages) >= 0.05 and max(coverages) <= 0.75
 
 
+def test_the_trainer_takes_the_mask_library_through_its_channel(olci_run) -> None:
+    """ML Metadata records MaskGen's library as an input of the Trainer's execution, and the
+    library is written once, in its own artifact."""
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    root = olci_run.root
+    library = latest_artifact(root, "MaskGen", "mask_library")
+    assert (library / "masks.npz").is_file()
+    masked = latest_artifact(root, "MaskGen", "masked_examples")
+    assert sorted(p.name for p in masked.iterdir()) == ["Split-eval", "Split-train"]
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(root / "metadata.sqlite")
+    store = metadata_store.MetadataStore(config)
+    (model,) = store.get_artifacts_by_type("Model")
+    (produced,) = [e for e in store.get_events_by_artifact_ids([model.id])
+                   if e.type == metadata_store_pb2.Event.OUTPUT]  # fmt: skip
+    inputs = {
+        next(s.key for s in e.path.steps if s.HasField("key")): e.artifact_id
+        for e in store.get_events_by_execution_ids([produced.execution_id])
+        if e.type == metadata_store_pb2.Event.INPUT
+    }
+    (taken,) = store.get_artifacts_by_id([inputs["mask_library"]])
+    assert Path(taken.uri) == library
+    assert store.get_artifact_types_by_id([taken.type_id])[0].name == "s3inpaint.MaskLibrary"
+
+
 def test_transform_statistics_are_per_band_over_valid_training_pixels(olci_run) -> None:
     import tensorflow as tf
     import tensorflow_transform as tft

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
+import tensorflow as tf
 
 from components import features
 
@@ -60,8 +61,6 @@ def read_batches(
     Raises:
         FileNotFoundError: nothing matches `file_pattern`.
     """
-    import tensorflow as tf
-
     files = sorted(tf.io.gfile.glob(file_pattern))
     if not files:
         raise FileNotFoundError(f"no evaluation examples match {file_pattern}")

@@ -16,10 +16,10 @@ from tfx.utils import path_utils
 from components.evaluator.blessing import Decision, decide
 from components.evaluator.config import EvaluatorConfig
 from components.evaluator.data import band_ranges, read_batches, with_masks
-from components.evaluator.report import METRICS_FILE, write_report
+from components.evaluator.report import write_report
 from components.evaluator.scoring import baseline_filler, evaluate, model_filler
 from components.example_gen.config import IngestConfig
-from components.example_gen.executor import INGEST_PROPERTY
+from components.features import INGEST_PROPERTY, METRICS_FILE, MODEL_DESCRIPTION
 from components.masks.sampler import DEFAULT_KINDS, MaskSampler
 from components.masks.synthetic import SYNTHETIC_KINDS
 
@@ -38,9 +38,7 @@ def synthetic_sampler(size: int) -> MaskSampler:
 
 def _model_metadata(serving_dir: str) -> dict:
     """An exported model's s3inpaint_model.json ({} when it has none)."""
-    from model.export import METADATA
-
-    path = os.path.join(serving_dir, METADATA)
+    path = os.path.join(serving_dir, MODEL_DESCRIPTION)
     if not tf.io.gfile.exists(path):
         return {}
     with tf.io.gfile.GFile(path) as f:

@@ -10,9 +10,10 @@ import numpy as np
 
 from components.evaluator.blessing import Decision
 from components.evaluator.scoring import OVERALL, Panel, Scores
+from components.features import REPORT_FILE
 from components.pictures import Picture, picture_bands
 
-REPORT_FILE, METRICS_FILE, PANELS_FOLDER = "report.html", "metrics.json", "panels"
+PANELS_FOLDER = "panels"
 COLUMNS = (  # (summary key, heading, format)
     ("examples", "examples", "{:d}"),
     ("gap_rmse", "gap RMSE", "{:.3g}"),
@@ -99,6 +100,8 @@ def write_panels(
     The bands shown follow `components.pictures.picture_bands(band_names, true_colour_bands)`;
     each row is labelled with its coverage and what its colours mean.
     """
+    # Deferred: pyplot comes after choosing the Agg backend, a process-wide setting made when
+    # a picture is drawn, not when the module is imported.
     import matplotlib
 
     matplotlib.use("Agg")

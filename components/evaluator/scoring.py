@@ -7,11 +7,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+import tensorflow as tf
 
 from components.evaluator.baselines import BASELINES
 from components.evaluator.data import EvalBatch, mask_origins
 from components.evaluator.metrics import Tally, score
+from components.features import (
+    INPUT_GAP,
+    INPUT_REFLECTANCE,
+    OUTPUT_FILLED,
+    OUTPUT_SIGMA,
+)
 from components.masks.buckets import coverage_bucket, coverage_bucket_labels
+from model.export import load_serving
 from model.signature import neighbour_inputs
 
 log = logging.getLogger(__name__)
@@ -26,16 +34,6 @@ def model_filler(serving_dir: str, window: int = 0) -> Filler:
     """A Filler around an exported model's serving signature (raw reflectance in and out; its
     sigma when the model has an uncertainty head); a model with a temporal `window` is also
     given each example's neighbours in time, which the fixed gap never hides."""
-    import tensorflow as tf
-
-    from model.export import (
-        INPUT_GAP,
-        INPUT_REFLECTANCE,
-        OUTPUT_FILLED,
-        OUTPUT_SIGMA,
-        load_serving,
-    )
-
     serve = load_serving(serving_dir)
 
     def fill(batch: EvalBatch) -> tuple[np.ndarray, np.ndarray | None]:

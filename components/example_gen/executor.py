@@ -36,8 +36,10 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
 from components.example_gen.config import IngestConfig
+from components.example_gen.encoding import patch_example
+from components.example_gen.patches import extract_patches
 from components.example_gen.scenes import SceneRef, open_scene, scene_refs
-from components.example_gen.spans import SPANS_PROPERTY, check_window, window_patterns
+from components.example_gen.spans import check_window, window_patterns
 from components.example_gen.temporal import (
     SceneWindow,
     cut_neighbours,
@@ -45,14 +47,15 @@ from components.example_gen.temporal import (
     scene_windows,
     timed_scene_refs,
 )
+from components.features import CLOUD_SHAPES, INGEST_PROPERTY, SPANS_PROPERTY
+from components.masks import MaskLibrary, harvest_cloud_shapes
+from components.olci.storage import list_products
 
 log = logging.getLogger(__name__)
 
 OUTPUT_URI_KEY = "_s3inpaint_examples_uri"
 INPUTS_KEY = "_s3inpaint_inputs"
 BAD_PRODUCTS = "bad_products.jsonl"
-CLOUD_SHAPES = "cloud_shapes"
-INGEST_PROPERTY = "s3inpaint_ingest"  # custom property: the IngestConfig JSON
 NAMESPACE = "OlciExampleGen"
 FAILURES, SHAPES = "failures", "shapes"
 
@@ -88,8 +91,6 @@ def unpack_config(exec_properties: dict[str, Any]) -> IngestConfig:
 def resolve_inputs(exec_properties: dict[str, Any], split_pattern: str) -> dict[int, list[str]]:
     """The inputs of each span read (only spans with inputs), given the driver's resolved
     pattern and span."""
-    from components.olci.storage import list_products
-
     base = exec_properties[standard_component_specs.INPUT_BASE_KEY]
     packed = _unpack(exec_properties)
     span = int(exec_properties.get(example_gen_utils.SPAN_PROPERTY_NAME) or 0)
@@ -160,10 +161,6 @@ class _ScenesToExamples(beam.DoFn):
         self._config = IngestConfig.from_json(self._config_json)
 
     def process(self, element: SceneRef | SceneWindow):
-        from components.example_gen.encoding import patch_example
-        from components.example_gen.patches import extract_patches
-        from components.masks import MaskLibrary, harvest_cloud_shapes
-
         config = self._config
         ref = element.centre if isinstance(element, SceneWindow) else element
         try:

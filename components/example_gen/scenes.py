@@ -12,9 +12,17 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
+import rasterio
 import xarray as xr
 
 from components.example_gen.config import IngestConfig
+from components.gridded import open_geotiff, scene_count
+from components.gridded import open_scene as open_gridded
+from components.olci import open_product
+from components.olci.errors import CorruptFileError
+from components.olci.format import MANIFEST
+from components.olci.manifest import manifest_info
+from components.olci.storage import read_product_file
 
 
 @dataclass(frozen=True)
@@ -32,8 +40,6 @@ def scene_refs(path: str, config: IngestConfig) -> list[SceneRef]:
     """The scenes an input file or product holds."""
     if config.kind != "netcdf":
         return [SceneRef(path)]
-    from components.gridded import scene_count
-
     count = scene_count(path, config.gridded)
     return [SceneRef(path, i) for i in range(count)]
 
@@ -42,11 +48,6 @@ def scene_size(path: str, config: IngestConfig) -> tuple[int, int]:
     """(rows, columns) of the scenes an input holds, read from its header alone: an OLCI
     product's manifest, a NetCDF file's dimensions, a GeoTIFF's raster size."""
     if config.kind == "olci":
-        from components.olci.errors import CorruptFileError
-        from components.olci.format import MANIFEST
-        from components.olci.manifest import manifest_info
-        from components.olci.storage import read_product_file
-
         info = manifest_info(read_product_file(path, MANIFEST), f"{path}/{MANIFEST}")
         if info.rows is None or info.columns is None:
             raise CorruptFileError(f"{path}/{MANIFEST}", "the manifest states no image size")
@@ -54,8 +55,6 @@ def scene_size(path: str, config: IngestConfig) -> tuple[int, int]:
     if config.kind == "netcdf":
         with xr.open_dataset(path, decode_times=False) as ds:  # lazy: only the header is read
             return ds.sizes[config.gridded.y_dim], ds.sizes[config.gridded.x_dim]
-    import rasterio
-
     with rasterio.open(path) as src:
         return src.height, src.width
 
@@ -63,12 +62,7 @@ def scene_size(path: str, config: IngestConfig) -> tuple[int, int]:
 def open_scene(ref: SceneRef, config: IngestConfig) -> AbstractContextManager[xr.Dataset]:
     """The scene `ref` points at, as a context manager that releases its files."""
     if config.kind == "olci":
-        from components.olci import open_product
-
         return open_product(ref.path, reflectance=config.quantity)
-    from components.gridded import open_geotiff
-    from components.gridded import open_scene as open_gridded
-
     if config.kind == "netcdf":
         return nullcontext(open_gridded(ref.path, config.gridded, ref.index))
     return nullcontext(open_geotiff(ref.path, config.bands))

@@ -20,7 +20,6 @@ import re
 SPAN_SPEC = re.compile(r"{SPAN(?::(?P<width>\d+))?}")
 VERSION_SPEC = re.compile(r"{VERSION(?::\d+)?}")
 DATE_SPECS = ("{YYYY}", "{MM}", "{DD}")
-SPANS_PROPERTY = "s3inpaint_spans"  # examples' custom property: JSON list of the spans read
 EPOCH = datetime.date(1970, 1, 1)
 
 

@@ -21,12 +21,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import rasterio
 import xarray as xr
 
 from components.example_gen.config import IngestConfig
 from components.example_gen.patches import Neighbours
 from components.example_gen.scenes import SceneRef
 from components.gridded import GriddedConfig, scene_times, times
+from components.gridded.geotiff import TIME_TAGS
 
 SECONDS_PER_DAY = 86400.0
 
@@ -86,10 +88,6 @@ def timed_scene_refs(path: str, config: IngestConfig) -> list[tuple[str, SceneRe
     """
     if config.kind == "netcdf":
         return series_scene_refs(path, config.gridded)
-    import rasterio
-
-    from components.gridded.geotiff import TIME_TAGS
-
     with rasterio.open(path) as src:
         grid = _grid(src.height, src.width, [np.asarray(src.transform)[:6]])
         tags = src.tags()

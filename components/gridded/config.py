@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import StrictStr
 
 from components.configuration import Name, Section, parse, section
@@ -79,8 +80,6 @@ class GriddedConfig(Section):
                 or bad keys; the message names the file.
             OSError: the file cannot be read.
         """
-        import yaml
-
         file = Path(path)
         try:
             data = yaml.safe_load(file.read_text())

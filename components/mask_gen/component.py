@@ -4,7 +4,8 @@ Inputs: the Examples of OlciExampleGen. Outputs: `mask_library` (real shapes har
 products' WQSF cloud flags, `masks.npz`, with `summary.json` and a `masks.png` preview) and
 `masked_examples`: the same examples and splits, each with a seeded gap mask (`gap`) and its
 coverage (`gap_coverage`) drawn by the coverage sampler, so every model is scored on the same
-gaps. The Trainer draws fresh masks for training from the library.
+gaps. The Trainer takes the library as its `mask_library` input and draws fresh training masks
+from it.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from tfx.dsl.components.base import base_beam_component, executor_spec
 from tfx.types import channel, component_spec, standard_artifacts
 
 from components.artifacts import MaskLibraryArtifact
+from components.features import MASK_LIBRARY
 from components.mask_gen.executor import (
     COVERAGE,
     EXAMPLES,
     KINDS,
-    MASK_LIBRARY,
     MASKED_EXAMPLES,
     SEED,
     Executor,

@@ -9,6 +9,7 @@ import os
 
 import apache_beam as beam
 import numpy as np
+import tensorflow as tf
 from apache_beam.io.filesystems import FileSystems
 from tfx.components.util import examples_utils
 from tfx.dsl.components.base import base_beam_executor
@@ -17,40 +18,33 @@ from tfx.types import artifact_utils
 
 from components import features
 from components.example_gen.config import IngestConfig
-from components.example_gen.executor import CLOUD_SHAPES, INGEST_PROPERTY
-from components.example_gen.spans import SPANS_PROPERTY
+from components.example_gen.encoding import example_key
+from components.features import (
+    CLOUD_SHAPES,
+    INGEST_PROPERTY,
+    MASK_LIBRARY,
+    MASK_LIBRARY_FILE,
+    SPANS_PROPERTY,
+)
+from components.mask_gen.preview import write_preview
+from components.masks import MaskLibrary, MaskSampler
 
 log = logging.getLogger(__name__)
 
-EXAMPLES, MASK_LIBRARY, MASKED_EXAMPLES = "examples", "mask_library", "masked_examples"
+EXAMPLES, MASKED_EXAMPLES = "examples", "masked_examples"
 COVERAGE, KINDS, SEED = "coverage", "kinds", "seed"
-LIBRARY_FILE, SUMMARY_FILE, PREVIEW_FILE = "masks.npz", "summary.json", "masks.png"
-# The library also travels with the masked examples, where the Trainer (whose inputs TFX fixes)
-# finds it to draw fresh training masks.
-EXAMPLES_LIBRARY_FILE = "mask_library.npz"
-# And the ingest configuration, which names the channels the model will be trained on.
-EXAMPLES_INGEST_FILE = "ingest.json"
+SUMMARY_FILE, PREVIEW_FILE = "summary.json", "masks.png"
 NAMESPACE = "MaskGen"
 
 
-def read_harvested(examples_uri: str, size: int):
+def read_harvested(examples_uri: str, size: int) -> MaskLibrary:
     """The MaskLibrary of every product's harvested cloud shapes under an Examples artifact."""
-    from components.masks import MaskLibrary
-
     pattern = FileSystems.join(examples_uri, CLOUD_SHAPES, "*.npz")
     libraries = [MaskLibrary.empty(size)]
     for match in FileSystems.match([pattern])[0].metadata_list:
         with FileSystems.open(match.path) as f:
             libraries.append(MaskLibrary.from_bytes(f.read()))
     return MaskLibrary.merge(libraries)
-
-
-def load_library(library_uri: str):
-    """The MaskLibrary stored in a mask-library artifact."""
-    from components.masks import MaskLibrary
-
-    with FileSystems.open(FileSystems.join(library_uri, LIBRARY_FILE)) as f:
-        return MaskLibrary.from_bytes(f.read())
 
 
 class _AddFixedMask(beam.DoFn):
@@ -68,16 +62,10 @@ class _AddFixedMask(beam.DoFn):
         }
 
     def setup(self) -> None:
-        from components.masks import MaskLibrary, MaskSampler
-
         library = MaskLibrary.from_bytes(self._library_bytes)
         self._sampler = MaskSampler(library=library, **self._sampler_args)
 
     def process(self, record: bytes):
-        import tensorflow as tf
-
-        from components.example_gen.encoding import example_key
-
         example = tf.train.Example.FromString(record)
         feature = example.features.feature
         key = example_key(example)
@@ -100,9 +88,6 @@ class Executor(base_beam_executor.BaseBeamExecutor):
     """See components.mask_gen.component."""
 
     def Do(self, input_dict, output_dict, exec_properties) -> None:
-        from components.mask_gen.preview import write_preview
-        from components.masks import MaskSampler
-
         self._log_startup(input_dict, output_dict, exec_properties)
         examples = artifact_utils.get_single_instance(input_dict[EXAMPLES])
         library_artifact = artifact_utils.get_single_instance(output_dict[MASK_LIBRARY])
@@ -119,14 +104,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
 
         library = read_harvested(examples.uri, size)
         library_bytes = library.to_bytes()
-        for path in (
-            FileSystems.join(library_artifact.uri, LIBRARY_FILE),
-            FileSystems.join(masked.uri, EXAMPLES_LIBRARY_FILE),
-        ):
-            with FileSystems.create(path) as f:
-                f.write(library_bytes)
-        with FileSystems.create(FileSystems.join(masked.uri, EXAMPLES_INGEST_FILE)) as f:
-            f.write(ingest_json.encode())
+        with FileSystems.create(FileSystems.join(library_artifact.uri, MASK_LIBRARY_FILE)) as f:
+            f.write(library_bytes)
         sampler = MaskSampler(library=library, **sampler_args)
         summary = {
             "real_shapes": len(library),

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+from apache_beam.io.filesystems import FileSystems
 
 COLUMNS = 8
 
 
 def write_preview(library, sampler, seed: int, path: str) -> None:
     """Write a PNG: a row of real shapes (if any) and rows of sampled masks with coverages."""
+    # Deferred: pyplot comes after choosing the Agg backend, a process-wide setting made when
+    # a picture is drawn, not when the module is imported.
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from apache_beam.io.filesystems import FileSystems
 
     rng = np.random.default_rng(seed)
     tiles = []

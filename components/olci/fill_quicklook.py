@@ -7,6 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from components.olci.format import TRUE_COLOUR
 from components.olci.quicklook import compose, scene_keys, subsample_step
@@ -79,10 +82,6 @@ def write_fill_quicklook(
     Raises:
         ValueError: the products or the mask differ in shape.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
-
     panels = fill_panels(before, after, filled)
     height, width = panels[0].shape[:2]
     panel_height = PANEL_INCHES * height / width

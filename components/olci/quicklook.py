@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from matplotlib.patches import Patch
 
 from components.olci.format import TRUE_COLOUR
 
@@ -54,8 +55,6 @@ def compose(ds: xr.Dataset, step: int) -> np.ndarray:
 
 def scene_keys() -> list:
     """Legend entries of the quicklook's colours: cloud, cloud rim, land, no data."""
-    from matplotlib.patches import Patch
-
     return [
         Patch(color=CLOUD_RGB, label="cloud", ec="k", lw=0.3),
         Patch(color=RIM_RGB, label="cloud rim", ec="k", lw=0.3),
@@ -66,6 +65,8 @@ def scene_keys() -> list:
 
 def write_quicklook(ds: xr.Dataset, path: str | os.PathLike[str], title: str = "") -> Path:
     """Write a PNG of `ds` in true colour (Oa08/Oa06/Oa04) with cloud, land and no-data keys."""
+    # Deferred: pyplot comes after choosing the Agg backend, a process-wide setting made when
+    # a picture is drawn, not when the module is imported.
     import matplotlib
 
     matplotlib.use("Agg")

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import google.auth.exceptions
+
 from components.olci.errors import (
     MissingCredentialsError,
     NotAProductError,
@@ -77,8 +79,6 @@ def default_gcs_client(url: str = GS_PREFIX) -> Any:
             heads the message), rather than an anonymous client that fails later with "no
             such object" on every private bucket.
     """
-    import google.auth.exceptions
-
     try:
         return _gcs_client()
     except google.auth.exceptions.DefaultCredentialsError as error:
@@ -96,6 +96,7 @@ def require_credentials(*paths: str) -> None:
 
 @functools.lru_cache(maxsize=1)
 def _gcs_client() -> Any:
+    # Deferred: google-cloud-storage takes seconds to import and only gs:// paths need it.
     from google.cloud import storage
 
     if os.environ.get("STORAGE_EMULATOR_HOST"):  # read by google-cloud-storage itself, too
@@ -254,6 +255,7 @@ def _from_gcs(url: str, client: Any, workdir: str | None) -> LocalProduct:
 
 
 def _download(url: str, bucket: Any, key: str, tmp: Path) -> Path:
+    # Deferred: google-api-core takes a second to import and only gs:// paths need it.
     from google.api_core.exceptions import NotFound
 
     blobs = [b for b in bucket.list_blobs(prefix=key + "/") if not b.name.endswith("/")]

@@ -24,8 +24,8 @@ GAP_COVERAGE = features.GAP_COVERAGE  # () float32
 NEIGHBOURS = features.NEIGHBOURS
 NEIGHBOUR_VALID = features.NEIGHBOUR_VALID
 NEIGHBOUR_OFFSET = features.NEIGHBOUR_OFFSET
-BAND_MEAN = "band_mean"  # (bands,) the statistics, so the model can invert the normalisation
-BAND_STD = "band_std"
+BAND_MEAN = features.BAND_MEAN  # (bands,) the statistics, so the model can invert the
+BAND_STD = features.BAND_STD  # normalisation
 MIN_STD = 1e-6
 
 

@@ -33,9 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import apache_beam as beam
+import netCDF4
 import numpy as np
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
+from apache_beam.options.pipeline_options import PipelineOptions
 
 from components.gridded import GriddedConfig
 from components.inpaint.tiling import (
@@ -46,8 +49,16 @@ from components.inpaint.tiling import (
     row_groups,
     tile_needs_model,
 )
-from components.olci.format import MANIFEST, quantity_factor
-from components.olci.storage import is_gcs
+from components.olci import (
+    ProductWriter,
+    check_values,
+    open_product,
+    remove_stale_temporaries,
+)
+from components.olci.fill_quicklook import write_fill_quicklook
+from components.olci.format import BAND_NAMES, FILL_FILE, MANIFEST, quantity_factor
+from components.olci.geotiff import write_geotiff
+from components.olci.storage import is_gcs, materialise
 from pipelines.inpaint import gridded
 from pipelines.inpaint.lease import Lease, new_run_id
 from pipelines.inpaint.model import (
@@ -56,6 +67,15 @@ from pipelines.inpaint.model import (
     BlockModelHandler,
     ModelInfo,
     Tiles,
+    check_saved_model,
+    read_model_info,
+)
+from pipelines.inpaint.outputs import (
+    check_output,
+    output_problems,
+    product_bytes,
+    publish,
+    remove_output,
 )
 from pipelines.inpaint.scene import decode_block, encode_block, output_name, read_rows, tile_input
 from pipelines.inpaint.stages import (
@@ -153,8 +173,6 @@ class InpaintConfig:
                              "scenes on each side as context: it fills gridded NetCDF series "
                              "(give --gridded-config, or train it on a NetCDF ingest); OLCI "
                              "products share no grid")  # fmt: skip
-        from components.olci.format import BAND_NAMES
-
         if unknown := sorted(set(model.bands) - set(BAND_NAMES)):
             raise ValueError(f"model {model.path} takes bands {unknown} that are not OLCI L2 WFR "
                              "bands: a model of a gridded series fills NetCDF series (give "
@@ -262,8 +280,6 @@ class PlanProduct(PlanInputs):
     NAME = "product name"
 
     def plan(self, path: str, name: str, target: str, started: float) -> Iterator[Any]:
-        from pipelines.inpaint.outputs import output_problems, remove_output
-
         config = self._config
         client = _gcs_client(target)
         problems = output_problems(target, client)
@@ -284,9 +300,6 @@ class PlanProduct(PlanInputs):
 
     def _remake_extras(self, path: str, target: str, names: list[str]) -> None:
         """Write the missing quicklook or GeoTIFF of a complete output, without the model."""
-        from components.olci import open_product
-        from components.olci.storage import materialise
-
         with tempfile.TemporaryDirectory(prefix="s3inpaint-") as tmp:
             product = materialise(target, gcs_client=_gcs_client(target), workdir=tmp)
             try:
@@ -298,8 +311,6 @@ class PlanProduct(PlanInputs):
                 product.cleanup()
 
     def _plan(self, path: str, name: str, started: float) -> Iterator[Any]:
-        from components.olci import check_values, open_product
-
         config, bands = self._config, self._model.bands
         # Read in the model's quantity (ρw or Rrs), whatever the product's collection stores.
         with open_product(path, reflectance=self._model.quantity,
@@ -390,9 +401,6 @@ class WriteProduct(WriteInputs):
     """Write a product from its blocks' filled pixels; the quicklook and GeoTIFF beside it."""
 
     def write(self, job: ProductJob, blocks: dict[int, str]) -> int:
-        from components.olci import ProductWriter, open_product, remove_stale_temporaries
-        from pipelines.inpaint.outputs import publish
-
         config = self._config
         target = config.target(job.name)
         with tempfile.TemporaryDirectory(prefix="s3inpaint-") as tmp:
@@ -460,31 +468,21 @@ def asked_extras(config: InpaintConfig, name: str) -> list[str]:
 def write_extras(config: InpaintConfig, before, product: Path, tmp: Path,
                  names: list[str]) -> list[Path]:  # fmt: skip
     """Write the `names` of `asked_extras` for the filled `product` (local) into `tmp`."""
-    from components.olci import open_product
-
     if not names:
         return []
     stem, extras = product.name.removesuffix(".SEN3"), []
     with open_product(product) as after:
         filled = _filled_flag(product)
         if f"{stem}.png" in names:
-            from components.olci.fill_quicklook import write_fill_quicklook
-
             extras.append(write_fill_quicklook(before, after, filled, tmp / f"{stem}.png",
                                                title=stem))  # fmt: skip
         if f"{stem}.tif" in names:
-            from components.olci.geotiff import write_geotiff
-
             extras.append(write_geotiff(after, tmp / f"{stem}.tif", config.geotiff_bands,
                                         filled=filled))  # fmt: skip
     return extras
 
 
 def _filled_flag(product: Path) -> np.ndarray:
-    import netCDF4
-
-    from components.olci.format import FILL_FILE
-
     with netCDF4.Dataset(product / FILL_FILE) as nc:
         return np.asarray(nc.variables["filled"][:], bool)
 
@@ -598,8 +596,6 @@ class WriteSummary(beam.DoFn):
 
 def model_seconds(result: beam.runners.runner.PipelineResult) -> float:
     """Seconds the finished job spent in the model's serving calls, over all its workers."""
-    from apache_beam.metrics.metric import MetricsFilter
-
     query = MetricsFilter().with_namespace(NAMESPACE).with_name(MODEL_MICROSECONDS)
     found = result.metrics().query(query)["distributions"]
     return sum(d.committed.sum for d in found if d.committed) / 1e6
@@ -614,11 +610,6 @@ def run(config: InpaintConfig, beam_args: list[str] | None = None) -> dict:
             has too little room (see `check_output`), or is leased by another job
             (`LeaseHeldError`), all before any product is read.
     """
-    from apache_beam.options.pipeline_options import PipelineOptions
-
-    from pipelines.inpaint.model import check_saved_model, read_model_info
-    from pipelines.inpaint.outputs import check_output, product_bytes
-
     started = time.perf_counter()
 
     options = PipelineOptions(beam_args or [])

@@ -26,6 +26,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from google.api_core.exceptions import NotFound, PreconditionFailed
+
 from components.olci.storage import is_gcs, split_gcs
 
 log = logging.getLogger(__name__)
@@ -168,8 +170,6 @@ class _GcsStore:
     # it the request's precondition, which GCS applies atomically. (gcp-storage-emulator, which
     # the tests run against, ignores preconditions: there only the look guards.)
     def _upload(self, data: bytes, generation: int) -> int | None:
-        from google.api_core.exceptions import PreconditionFailed
-
         if self._generation() != generation:
             return None
         blob = self.bucket.blob(self.blob_name)
@@ -184,8 +184,6 @@ class _GcsStore:
         return self._upload(data, 0)
 
     def read(self, ttl: float) -> Held | None:
-        from google.api_core.exceptions import NotFound, PreconditionFailed
-
         blob = self.bucket.get_blob(self.blob_name)
         if blob is None:
             return None
@@ -204,8 +202,6 @@ class _GcsStore:
         return self._upload(data, held_token)
 
     def delete(self, token: Any) -> None:
-        from google.api_core.exceptions import NotFound, PreconditionFailed
-
         if self._generation() != token:  # it expired and was taken over: not ours to delete
             return
         with contextlib.suppress(NotFound, PreconditionFailed):  # ... at this very moment

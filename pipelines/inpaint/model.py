@@ -16,22 +16,22 @@ import numpy as np
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
+from google.protobuf.message import DecodeError
 from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 
 from components.configuration import ConfigError
-from components.gridded.config import GriddedConfig
-from components.olci.format import BAND_NAMES, RHO_W, RRS
-from model.signature import (
+from components.features import (
     INPUT_GAP,
     INPUT_REFLECTANCE,
+    MODEL_DESCRIPTION,
     OUTPUT_FILLED,
     OUTPUT_SIGMA,
     SIGNATURE,
-    neighbour_inputs,
-    signature_inputs,
 )
+from components.gridded.config import GriddedConfig
+from components.olci.format import BAND_NAMES, RHO_W, RRS
+from model.signature import neighbour_inputs, signature_inputs
 
-METADATA_FILE = "s3inpaint_model.json"  # model.export.METADATA, without importing TensorFlow
 SAVED_MODEL_FILE = "saved_model.pb"
 NAMESPACE = "s3inpaint"  # the job's Beam metrics
 # A Beam distribution of the microseconds each call of the serving signature took, its outputs
@@ -113,9 +113,9 @@ def read_model_info(path: str) -> ModelInfo:
         ValueError: the description is not JSON, lacks a field or gives a wrong one; the message
             names the file.
     """
-    meta_path = FileSystems.join(path, METADATA_FILE)
+    meta_path = FileSystems.join(path, MODEL_DESCRIPTION)
     if not FileSystems.exists(meta_path):
-        raise FileNotFoundError(f"{path}: not an s3inpaint model (no {METADATA_FILE})")
+        raise FileNotFoundError(f"{path}: not an s3inpaint model (no {MODEL_DESCRIPTION})")
     with FileSystems.open(meta_path) as f:
         text = f.read()
     try:
@@ -141,8 +141,8 @@ def read_model_info(path: str) -> ModelInfo:
     quantity = meta.quantity or RHO_W
     if quantity not in (RHO_W, RRS):
         raise ValueError(f"{meta_path}: quantity {quantity!r} is not {RHO_W!r} or {RRS!r}")
-    sigma = OUTPUT_SIGMA in meta.outputs
-    return ModelInfo(path, tuple(names), meta.stride, quantity, sigma, gridded,
+    uncertainty = OUTPUT_SIGMA in meta.outputs
+    return ModelInfo(path, tuple(names), meta.stride, quantity, uncertainty, gridded,
                      _temporal_window(meta), meta.patch_size)  # fmt: skip
 
 
@@ -159,9 +159,8 @@ def check_saved_model(path: str, temporal_window: int = 0) -> None:
         ValueError: it is not a SavedModel, or lacks the serving signature or takes other
             inputs; the message names the file.
     """
-    # TensorFlow's protobuf definitions; imported here so that describing a model does not
-    # import TensorFlow.
-    from google.protobuf.message import DecodeError
+    # Deferred: TensorFlow's protobuf definitions import TensorFlow, which the job's launcher
+    # (describing and checking a model) never needs.
     from tensorflow.core.protobuf import saved_model_pb2
 
     pb_path = FileSystems.join(path, SAVED_MODEL_FILE)
@@ -183,7 +182,7 @@ def check_saved_model(path: str, temporal_window: int = 0) -> None:
         raise ValueError(f"{pb_path}: no {SIGNATURE!r} signature (a truncated file, or not an "
                          "exported s3inpaint model)")  # fmt: skip
     expected = signature_inputs(temporal_window)
-    context = (f"a model with a temporal window of {temporal_window}, as its {METADATA_FILE} "
+    context = (f"a model with a temporal window of {temporal_window}, as its {MODEL_DESCRIPTION} "
                f"says") if temporal_window else "a model without a temporal window"  # fmt: skip
     if missing := sorted(set(expected) - set(signature.inputs)):
         raise ValueError(f"{pb_path}: signature {SIGNATURE!r} lacks the inputs {missing} of "
@@ -205,6 +204,8 @@ class BlockModelHandler(ModelHandler[Tiles, PredictionResult, Any]):
         self._batch_size = batch_size
 
     def load_model(self) -> Any:
+        # Deferred: TensorFlow is imported where the model runs (the workers), never by the
+        # job's launcher.
         import tensorflow as tf
 
         return tf.saved_model.load(self._path)
@@ -212,6 +213,7 @@ class BlockModelHandler(ModelHandler[Tiles, PredictionResult, Any]):
     def run_inference(
         self, batch: Sequence[Tiles], model: Any, inference_args: dict | None = None
     ) -> Iterable[PredictionResult]:
+        # Deferred: as in load_model.
         import tensorflow as tf
 
         serve = model.signatures[SIGNATURE]

@@ -22,7 +22,7 @@ from apache_beam.io.filesystems import FileSystems
 from tqdm import tqdm
 
 from components.olci.errors import ProductError
-from components.olci.storage import is_gcs, split_gcs
+from components.olci.storage import default_gcs_client, is_gcs, split_gcs
 from pipelines.inpaint.model import NAMESPACE
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,6 @@ class Outcome:
 
 def gcs_client(path: str) -> Any:
     """The storage client for `path` when it is gs://, else None."""
-    from components.olci.storage import default_gcs_client
-
     return default_gcs_client(path) if is_gcs(path) else None
 
 
