@@ -81,7 +81,7 @@ def training_dataset(
     batch_size: int,
     seed: int,
     shuffle: int = 256,
-    augment: bool = True,
+    augment: bool = False,
 ) -> tf.data.Dataset:
     """Shuffled, repeated global batches with a fresh random mask on every example; with
     `augment`, each example is also turned and mirrored at random (one of the tile's eight
