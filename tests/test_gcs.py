@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,3 +79,26 @@ def test_commands_stop_before_any_work_without_credentials(
     assert main(["train", "--config", str(config)]) == 2
     assert f"{config}: gs://b/olci: no Google Cloud credentials" in capsys.readouterr().err
     assert not (tmp_path / "root").exists()
+
+
+def test_object_operations_name_objects_by_url(gcs, tmp_path: Path) -> None:
+    gcs.create_bucket("objects")
+    assert storage.gcs_bucket_exists("gs://objects/out", client=gcs)
+    assert not storage.gcs_bucket_exists("gs://no-such-bucket/out", client=gcs)
+    assert storage.gcs_object("gs://objects/out/a.nc", client=gcs) is None
+    local = tmp_path / "a.nc"
+    local.write_bytes(b"abc")
+    storage.upload_file(local, "gs://objects/out/a.nc", generation=0, client=gcs)
+    generation = storage.upload_bytes(b"{}", "gs://objects/out/sub/b.json", generation=0,
+                                      content_type="application/json", client=gcs)  # fmt: skip
+    found = storage.gcs_objects("gs://objects/out", client=gcs)
+    assert sorted(found) == ["a.nc", "sub/b.json"]
+    assert found["a.nc"].url == "gs://objects/out/a.nc"
+    assert (found["a.nc"].size, found["a.nc"].md5) == (3, hashlib.md5(b"abc").hexdigest())
+    assert storage.gcs_object("gs://objects/out/sub/b.json", client=gcs).generation == generation
+    assert storage.download_bytes("gs://objects/out/sub/b.json", client=gcs) == b"{}"
+    with storage.local_copy("gs://objects/out/a.nc") as copy:
+        assert copy.name == "a.nc" and copy.read_bytes() == b"abc"
+    assert not copy.exists()
+    storage.delete_object("gs://objects/out/a.nc", client=gcs)
+    assert sorted(storage.gcs_objects("gs://objects/out", client=gcs)) == ["sub/b.json"]

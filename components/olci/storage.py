@@ -1,12 +1,19 @@
-"""Bring a product (folder or zip, local or gs://) to a local `.SEN3` folder that can be read.
+"""Every gs:// access the project makes itself, and products (folders or zips, local or gs://)
+brought to a local `.SEN3` folder that can be read.
 
 Local folders are read in place. Zips are extracted, and gs:// products downloaded, into a
 temporary folder that the caller removes with `LocalProduct.cleanup()` (the reader ties it to the
 dataset's `close()`).
+
+The project's own object operations on gs:// (listing, reading, create-only uploads and the other
+generation preconditions, deletes) go through google-cloud-storage here, and only here; each takes
+an optional client (default: `default_gcs_client`). Objects are named by their gs:// URLs, and
+their metadata comes back as `GcsObject`, so no caller handles the library's types.
 """
 
 from __future__ import annotations
 
+import base64
 import fnmatch
 import functools
 import glob
@@ -14,8 +21,9 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -102,6 +110,120 @@ def _gcs_client() -> Any:
     if os.environ.get("STORAGE_EMULATOR_HOST"):  # read by google-cloud-storage itself, too
         return storage.Client.create_anonymous_client()
     return storage.Client()
+
+
+def gcs_client(path: str) -> Any:
+    """The storage client for `path` when it is gs://, else None."""
+    return default_gcs_client(path) if is_gcs(path) else None
+
+
+@dataclass(frozen=True)
+class GcsObject:
+    """What the project reads of a gs:// object's metadata."""
+
+    url: str
+    size: int
+    md5: str | None  # hexadecimal; None for objects without one (composed objects)
+    generation: int
+    updated: float | None  # seconds since the epoch
+
+
+def _object(bucket_name: str, blob: Any) -> GcsObject:
+    return GcsObject(
+        url=f"{GS_PREFIX}{bucket_name}/{blob.name}",
+        size=blob.size,
+        md5=base64.b64decode(blob.md5_hash).hex() if blob.md5_hash else None,
+        generation=blob.generation,
+        updated=blob.updated.timestamp() if blob.updated else None,
+    )
+
+
+def _bucket(url: str, client: Any) -> tuple[Any, str]:
+    bucket_name, key = split_gcs(url)
+    return (client or default_gcs_client(url)).bucket(bucket_name), key
+
+
+def gcs_object(url: str, *, client: Any = None) -> GcsObject | None:
+    """The object at `url`, None when there is none."""
+    bucket, key = _bucket(url, client)
+    blob = bucket.get_blob(key)
+    return _object(bucket.name, blob) if blob is not None else None
+
+
+def gcs_objects(url: str, *, client: Any = None) -> dict[str, GcsObject]:
+    """The objects under the folder `url`, by their names relative to it."""
+    bucket, key = _bucket(url, client)
+    prefix = key + "/"
+    return {b.name[len(prefix) :]: _object(bucket.name, b)
+            for b in bucket.list_blobs(prefix=prefix)}  # fmt: skip
+
+
+def gcs_bucket_exists(url: str, *, client: Any = None) -> bool:
+    """Whether the bucket of `url` exists."""
+    bucket_name, _ = split_gcs(url)
+    return (client or default_gcs_client(url)).lookup_bucket(bucket_name) is not None
+
+
+def download_bytes(url: str, *, generation: int | None = None, client: Any = None) -> bytes:
+    """The object at `url`; with `generation`, only that generation of it.
+
+    Raises:
+        google.api_core.exceptions.NotFound: no object at `url`.
+        google.api_core.exceptions.PreconditionFailed: the object is another generation.
+    """
+    bucket, key = _bucket(url, client)
+    return bucket.blob(key).download_as_bytes(if_generation_match=generation)
+
+
+def upload_file(local: str | os.PathLike[str], url: str, *, generation: int = 0,
+                client: Any = None) -> None:  # fmt: skip
+    """Upload a local file as the object `url`: create-only (`generation` 0), or replacing
+    exactly that generation of the object, a precondition GCS applies atomically.
+
+    Raises:
+        google.api_core.exceptions.PreconditionFailed: the object is not at `generation`
+            (with 0: another writer created it first).
+    """
+    bucket, key = _bucket(url, client)
+    bucket.blob(key).upload_from_filename(str(local), if_generation_match=generation)
+
+
+def upload_bytes(data: bytes, url: str, *, generation: int, content_type: str,
+                 client: Any = None) -> int:  # fmt: skip
+    """Write `data` as the object `url` on the same precondition as `upload_file`; the new
+    object's generation.
+
+    Raises:
+        google.api_core.exceptions.PreconditionFailed: the object is not at `generation`.
+    """
+    bucket, key = _bucket(url, client)
+    blob = bucket.blob(key)
+    blob.upload_from_string(data, content_type=content_type, if_generation_match=generation)
+    return blob.generation
+
+
+def delete_object(url: str, *, generation: int | None = None, client: Any = None) -> None:
+    """Delete the object at `url`; with `generation`, only when it is that generation.
+
+    Raises:
+        google.api_core.exceptions.NotFound: no object at `url`.
+        google.api_core.exceptions.PreconditionFailed: the object is another generation.
+    """
+    bucket, key = _bucket(url, client)
+    bucket.blob(key).delete(if_generation_match=generation)
+
+
+@contextmanager
+def local_copy(path: str) -> Iterator[Path]:
+    """`path` as a local file: itself, or a gs:// object downloaded to a temporary folder."""
+    if not is_gcs(path):
+        yield Path(path)
+        return
+    bucket, key = _bucket(path, None)
+    with tempfile.TemporaryDirectory(prefix="s3inpaint-") as tmp:
+        local = Path(tmp) / key.rsplit("/", 1)[-1]
+        bucket.blob(key).download_to_filename(str(local))
+        yield local
 
 
 def list_products(pattern: str, *, gcs_client: Any = None) -> list[str]:

@@ -33,7 +33,7 @@ from components.gridded import GriddedConfig, open_series_masked, scene_count, s
 from components.gridded.series_writer import SeriesWriter
 from components.inpaint.tiling import TileReason, plan_tiles, row_groups, tile_needs_model
 from components.olci.commit import remove_stale_temporaries
-from components.olci.storage import is_gcs, split_gcs
+from components.olci.storage import gcs_object, is_gcs, local_copy, upload_file
 from pipelines.inpaint.model import ModelInfo, Tiles
 from pipelines.inpaint.neighbours import SeriesNeighbours, SeriesWindows, neighbour_tiles
 from pipelines.inpaint.scene import decode_block, tile_input
@@ -48,8 +48,6 @@ from pipelines.inpaint.stages import (
     WriteInputs,
     block_progress,
     counter,
-    gcs_client,
-    local_copy,
 )
 
 if TYPE_CHECKING:
@@ -143,8 +141,7 @@ def output_exists(target: str) -> bool:
     """Whether a committed output is at `target` (one is only ever there whole)."""
     if not is_gcs(target):
         return os.path.isfile(target)
-    bucket, key = split_gcs(target)
-    return gcs_client(target).bucket(bucket).get_blob(key) is not None
+    return gcs_object(target) is not None
 
 
 def series_windows(named: beam.PCollection, config: InpaintConfig,
@@ -271,8 +268,5 @@ def merge_scene(paths: list[str], height: int, width: int,
 def publish_file(local: Path, target: str, *, overwrite: bool) -> None:
     """Upload a committed file to gs:// as one object: create-only, or (`overwrite`) replacing
     exactly the object that is there."""
-    bucket_name, key = split_gcs(target)
-    bucket = gcs_client(target).bucket(bucket_name)
-    blob = bucket.get_blob(key) if overwrite else None
-    generation = blob.generation if blob is not None else 0
-    bucket.blob(key).upload_from_filename(str(local), if_generation_match=generation)
+    existing = gcs_object(target) if overwrite else None
+    upload_file(local, target, generation=existing.generation if existing is not None else 0)

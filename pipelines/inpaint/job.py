@@ -58,7 +58,7 @@ from components.olci import (
 from components.olci.fill_quicklook import write_fill_quicklook
 from components.olci.format import BAND_NAMES, FILL_FILE, MANIFEST, quantity_factor
 from components.olci.geotiff import write_geotiff
-from components.olci.storage import is_gcs, materialise
+from components.olci.storage import gcs_client, is_gcs, materialise
 from pipelines.inpaint import gridded
 from pipelines.inpaint.lease import Lease, new_run_id
 from pipelines.inpaint.model import (
@@ -93,7 +93,6 @@ from pipelines.inpaint.stages import (
     block_progress,
 )
 from pipelines.inpaint.stages import counter as _counter
-from pipelines.inpaint.stages import gcs_client as _gcs_client
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +280,7 @@ class PlanProduct(PlanInputs):
 
     def plan(self, path: str, name: str, target: str, started: float) -> Iterator[Any]:
         config = self._config
-        client = _gcs_client(target)
+        client = gcs_client(target)
         problems = output_problems(target, client)
         if problems == [] and not config.overwrite:
             reason = "a complete output exists"
@@ -301,9 +300,9 @@ class PlanProduct(PlanInputs):
     def _remake_extras(self, path: str, target: str, names: list[str]) -> None:
         """Write the missing quicklook or GeoTIFF of a complete output, without the model."""
         with tempfile.TemporaryDirectory(prefix="s3inpaint-") as tmp:
-            product = materialise(target, gcs_client=_gcs_client(target), workdir=tmp)
+            product = materialise(target, gcs_client=gcs_client(target), workdir=tmp)
             try:
-                with open_product(path, gcs_client=_gcs_client(path)) as before:
+                with open_product(path, gcs_client=gcs_client(path)) as before:
                     for extra in write_extras(self._config, before, product.folder, Path(tmp),
                                               names):  # fmt: skip
                         _copy_out(extra, self._config.target(extra.name))
@@ -314,7 +313,7 @@ class PlanProduct(PlanInputs):
         config, bands = self._config, self._model.bands
         # Read in the model's quantity (ρw or Rrs), whatever the product's collection stores.
         with open_product(path, reflectance=self._model.quantity,
-                          gcs_client=_gcs_client(path)) as ds:  # fmt: skip
+                          gcs_client=gcs_client(path)) as ds:  # fmt: skip
             missing = [b for b in bands if b not in ds]
             if missing:
                 raise ValueError(f"{path}: lacks the model's bands {missing}")
@@ -414,7 +413,7 @@ class WriteProduct(WriteInputs):
             plan = plan_tiles(job.height, job.width, config.tile, config.halo)
             merger = RowMerger(job.width, self._model.channels)
             uncertainty = self._model.bands if self._model.uncertainty else False
-            with open_product(job.input, gcs_client=_gcs_client(job.input)) as ds:
+            with open_product(job.input, gcs_client=gcs_client(job.input)) as ds:
                 with ProductWriter(ds, local_target, overwrite=True,
                                    uncertainty=uncertainty) as writer:  # fmt: skip
                     for b, group in enumerate(row_groups(plan, config.block_tile_rows)):
@@ -430,7 +429,7 @@ class WriteProduct(WriteInputs):
                 extras = write_extras(config, ds, local_target, Path(tmp),
                                       asked_extras(config, job.name))  # fmt: skip
             if is_gcs(target):
-                publish(local_target, target, _gcs_client(target))
+                publish(local_target, target, gcs_client(target))
             for extra in extras:
                 _copy_out(extra, FileSystems.join(config.output, extra.name))
         return filled
@@ -622,10 +621,10 @@ def run(config: InpaintConfig, beam_args: list[str] | None = None) -> dict:
     first = _first_product(config)
     if first and config.gridded is not None:  # the model's variables are in the series
         gridded.check_first_input(first, gridded.layout_for(config.gridded, model))
-    size = product_bytes(first, _gcs_client(first)) if first else 0
-    check_output(config.output, size, _gcs_client(config.output))
+    size = product_bytes(first, gcs_client(first)) if first else 0
+    check_output(config.output, size, gcs_client(config.output))
     run_id = new_run_id()
-    with Lease(config.output, run_id, gcs_client=_gcs_client(config.output)):
+    with Lease(config.output, run_id, gcs_client=gcs_client(config.output)):
         try:
             with beam.Pipeline(options=options) as pipeline:
                 outcomes = build(pipeline, config, model)

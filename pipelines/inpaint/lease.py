@@ -28,7 +28,13 @@ from typing import Any
 
 from google.api_core.exceptions import NotFound, PreconditionFailed
 
-from components.olci.storage import is_gcs, split_gcs
+from components.olci.storage import (
+    delete_object,
+    download_bytes,
+    gcs_object,
+    is_gcs,
+    upload_bytes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -157,14 +163,12 @@ class _LocalStore:
 
 class _GcsStore:
     def __init__(self, folder: str, client: Any) -> None:
-        bucket, key = split_gcs(folder)
         self.url = f"{folder.rstrip('/')}/{LEASE_FILE}"
-        self.blob_name = f"{key}/{LEASE_FILE}" if key else LEASE_FILE
-        self.bucket = client.bucket(bucket)
+        self.client = client
 
     def _generation(self) -> int:
-        blob = self.bucket.get_blob(self.blob_name)
-        return blob.generation if blob is not None else 0
+        found = gcs_object(self.url, client=self.client)
+        return found.generation if found is not None else 0
 
     # Each write or delete first looks at the object's generation (a quick answer), then makes
     # it the request's precondition, which GCS applies atomically. (gcp-storage-emulator, which
@@ -172,28 +176,25 @@ class _GcsStore:
     def _upload(self, data: bytes, generation: int) -> int | None:
         if self._generation() != generation:
             return None
-        blob = self.bucket.blob(self.blob_name)
         try:
-            blob.upload_from_string(data, content_type="application/json",
-                                    if_generation_match=generation)  # fmt: skip
+            return upload_bytes(data, self.url, generation=generation,
+                                content_type="application/json", client=self.client)  # fmt: skip
         except PreconditionFailed:
             return None
-        return blob.generation
 
     def create(self, data: bytes) -> int | None:
         return self._upload(data, 0)
 
     def read(self, ttl: float) -> Held | None:
-        blob = self.bucket.get_blob(self.blob_name)
-        if blob is None:
+        found = gcs_object(self.url, client=self.client)
+        if found is None:
             return None
-        generation = blob.generation
-        modified = blob.updated.timestamp() if blob.updated else time.time()
+        modified = found.updated if found.updated is not None else time.time()
         try:
-            data = blob.download_as_bytes(if_generation_match=generation)
+            data = download_bytes(self.url, generation=found.generation, client=self.client)
         except (NotFound, PreconditionFailed):  # released or replaced meanwhile: look again
             return None
-        return _parse(data, modified, ttl, generation)
+        return _parse(data, modified, ttl, found.generation)
 
     def take_over(self, held: Held, data: bytes) -> int | None:
         return self._upload(data, held.token)
@@ -205,7 +206,7 @@ class _GcsStore:
         if self._generation() != token:  # it expired and was taken over: not ours to delete
             return
         with contextlib.suppress(NotFound, PreconditionFailed):  # ... at this very moment
-            self.bucket.blob(self.blob_name).delete(if_generation_match=token)
+            delete_object(self.url, generation=token, client=self.client)
 
 
 class Lease:

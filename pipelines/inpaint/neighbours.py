@@ -36,8 +36,8 @@ from components.example_gen.temporal import (
 from components.gridded import GriddedConfig, SceneTimeError, open_scene
 from components.inpaint.tiling import Tile
 from components.olci.errors import ProductError
+from components.olci.storage import local_copy
 from pipelines.inpaint.scene import tile_window
-from pipelines.inpaint.stages import local_copy
 
 
 def timed_scenes(path: str, local: Path, layout: GriddedConfig) -> list[tuple[str, SceneRef, str]]:

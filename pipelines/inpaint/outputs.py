@@ -10,7 +10,6 @@ Before a job reads any product, `check_output` makes sure the output can take it
 
 from __future__ import annotations
 
-import base64
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
@@ -20,17 +19,20 @@ from typing import Any
 
 from components.olci.format import MANIFEST
 from components.olci.manifest import manifest_entries, verify_product
-from components.olci.storage import is_gcs, split_gcs
+from components.olci.storage import (
+    delete_object,
+    download_bytes,
+    gcs_bucket_exists,
+    gcs_object,
+    gcs_objects,
+    is_gcs,
+    split_gcs,
+    upload_file,
+)
 
 # Room a product's output takes, as a multiple of its input's size: the product itself, its
 # fill description (with σ), the quicklook and GeoTIFF, the blocks staged while it is filled.
 OUTPUT_SIZE_FACTOR = 1.5
-
-
-def _blobs(target: str, client: Any) -> dict[str, Any]:
-    bucket, key = split_gcs(target)
-    prefix = key.rstrip("/") + "/"
-    return {b.name[len(prefix) :]: b for b in client.bucket(bucket).list_blobs(prefix=prefix)}
 
 
 def output_problems(target: str, gcs_client: Any = None) -> list[str] | None:
@@ -38,23 +40,23 @@ def output_problems(target: str, gcs_client: Any = None) -> list[str] | None:
     if not is_gcs(target):
         folder = Path(target)
         return verify_product(folder) if folder.exists() else None
-    blobs = _blobs(target, gcs_client)
-    if not blobs:
+    objects = gcs_objects(target, client=gcs_client)
+    if not objects:
         return None
-    if MANIFEST not in blobs:
+    if MANIFEST not in objects:
         return [f"{target}/{MANIFEST}: manifest missing"]
     try:
-        entries = manifest_entries(blobs[MANIFEST].download_as_bytes())
+        entries = manifest_entries(download_bytes(objects[MANIFEST].url, client=gcs_client))
     except ET.ParseError as err:
         return [f"{target}/{MANIFEST}: manifest is not well-formed XML ({err})"]
     problems = []
     for name, size, md5 in entries:
-        blob = blobs.get(name)
-        if blob is None:
+        found = objects.get(name)
+        if found is None:
             problems.append(f"{target}/{name}: listed in the manifest but missing")
-        elif size is not None and blob.size != size:
-            problems.append(f"{target}/{name}: size {blob.size} != manifest {size}")
-        elif md5 is not None and base64.b64decode(blob.md5_hash).hex() != md5:
+        elif size is not None and found.size != size:
+            problems.append(f"{target}/{name}: size {found.size} != manifest {size}")
+        elif md5 is not None and found.md5 != md5:
             problems.append(f"{target}/{name}: MD5 differs from the manifest")
     return problems
 
@@ -64,8 +66,8 @@ def remove_output(target: str, gcs_client: Any = None) -> None:
     if not is_gcs(target):
         shutil.rmtree(target, ignore_errors=True)
         return
-    for blob in _blobs(target, gcs_client).values():
-        blob.delete()
+    for found in gcs_objects(target, client=gcs_client).values():
+        delete_object(found.url, client=gcs_client)
 
 
 def publish(folder: Path, target: str, gcs_client: Any) -> None:
@@ -74,25 +76,21 @@ def publish(folder: Path, target: str, gcs_client: Any) -> None:
     Raises:
         google.api_core.exceptions.PreconditionFailed: another writer created an object first.
     """
-    bucket_name, key = split_gcs(target)
-    bucket = gcs_client.bucket(bucket_name)
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     files.sort(key=lambda p: p.name == MANIFEST)
     for path in files:
-        name = f"{key.rstrip('/')}/{path.relative_to(folder).as_posix()}"
-        bucket.blob(name).upload_from_filename(str(path), if_generation_match=0)
+        url = f"{target.rstrip('/')}/{path.relative_to(folder).as_posix()}"
+        upload_file(path, url, generation=0, client=gcs_client)
 
 
 def product_bytes(path: str, gcs_client: Any = None) -> int:
     """A product's size: the sum of its files' sizes (of a local zip, its members' unpacked)."""
     if is_gcs(path):
-        bucket_name, key = split_gcs(path)
-        bucket = gcs_client.bucket(bucket_name)
-        sizes = [b.size for b in bucket.list_blobs(prefix=key + "/")]
+        sizes = [found.size for found in gcs_objects(path, client=gcs_client).values()]
         if sizes:
             return sum(sizes)
-        blob = bucket.get_blob(key)
-        return blob.size if blob is not None else 0
+        archive = gcs_object(path, client=gcs_client)
+        return archive.size if archive is not None else 0
     local = Path(path)
     if local.is_dir():
         return sum(f.stat().st_size for f in local.rglob("*") if f.is_file())
@@ -122,7 +120,7 @@ def check_output(output: str, first_product_bytes: int, gcs_client: Any = None) 
     needed = int(first_product_bytes * OUTPUT_SIZE_FACTOR)
     if is_gcs(output):
         bucket_name, _ = split_gcs(output)
-        if gcs_client.lookup_bucket(bucket_name) is None:
+        if not gcs_bucket_exists(output, client=gcs_client):
             raise ValueError(f"--output {output}: the bucket {bucket_name} does not exist")
         _check_room(tempfile.gettempdir(), needed, f"--output {output}: the local temporary "
                                                    f"folder {tempfile.gettempdir()}")  # fmt: skip

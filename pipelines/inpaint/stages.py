@@ -1,7 +1,7 @@
 """What the batch job's stages share whatever the input format (OLCI products, gridded series):
-the outcome of an input and its states, the names of tagged outputs, Beam counters, storage
-clients and local copies of gs:// files, the planners' shared handling of inputs, the clean-up
-of staged blocks and the terminal's progress bar."""
+the outcome of an input and its states, the names of tagged outputs, Beam counters, the
+planners' shared handling of inputs, the clean-up of staged blocks and the terminal's progress
+bar."""
 
 from __future__ import annotations
 
@@ -9,12 +9,9 @@ import abc
 import logging
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import apache_beam as beam
@@ -22,7 +19,7 @@ from apache_beam.io.filesystems import FileSystems
 from tqdm import tqdm
 
 from components.olci.errors import ProductError
-from components.olci.storage import default_gcs_client, is_gcs, split_gcs
+from components.olci.storage import is_gcs
 from pipelines.inpaint.model import NAMESPACE
 
 log = logging.getLogger(__name__)
@@ -43,24 +40,6 @@ class Outcome:
     filled_pixels: int = 0
     tiles: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
-
-
-def gcs_client(path: str) -> Any:
-    """The storage client for `path` when it is gs://, else None."""
-    return default_gcs_client(path) if is_gcs(path) else None
-
-
-@contextmanager
-def local_copy(path: str) -> Iterator[Path]:
-    """`path` as a local file: itself, or a gs:// object downloaded to a temporary folder."""
-    if not is_gcs(path):
-        yield Path(path)
-        return
-    bucket, key = split_gcs(path)
-    with tempfile.TemporaryDirectory(prefix="s3inpaint-") as tmp:
-        local = Path(tmp) / key.rsplit("/", 1)[-1]
-        gcs_client(path).bucket(bucket).blob(key).download_to_filename(str(local))
-        yield local
 
 
 def counter(name: str) -> Any:
