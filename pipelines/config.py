@@ -14,7 +14,6 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import StrictBool, StrictFloat, StrictInt, StrictStr
 
 from components.configuration import (
@@ -24,6 +23,7 @@ from components.configuration import (
     Section,
     check_range,
     parse,
+    read_mapping,
     section,
 )
 from components.evaluator.config import EvaluatorConfig
@@ -117,17 +117,12 @@ class PipelineConfig(Section):
         """
         file = Path(path)
         try:
-            data = yaml.safe_load(file.read_text())
-        except yaml.YAMLError as error:
-            raise ConfigError(f"{file}: {error}") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{file}: it is not a mapping of configuration fields")
-        data = {**data, **overrides}
-        for key in PATH_FIELDS:
-            value = data.get(key)
-            if isinstance(value, str) and value and "://" not in value and not os.path.isabs(value):
-                data[key] = str((file.parent / value).resolve())
-        try:
+            data = {**read_mapping(file), **overrides}
+            for key in PATH_FIELDS:
+                value = data.get(key)
+                relative = isinstance(value, str) and value and "://" not in value
+                if relative and not os.path.isabs(value):
+                    data[key] = str((file.parent / value).resolve())
             return parse(cls, data)
         except ConfigError as error:
             raise ConfigError(f"{file}: {error}") from None
