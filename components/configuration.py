@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import yaml
 from pydantic import (
     ConfigDict,
     Field,
@@ -60,7 +64,12 @@ def section(cls: type[T]) -> type[T]:
 
 class Section:
     """Conversions shared by every section: to and from the JSON form that crosses into TFX
-    components (custom configs, exec and custom properties)."""
+    components (custom configs, exec and custom properties), and from a file.
+
+    `config_error` is the `ConfigError` subclass that `from_dict`, `from_json` and `load`
+    raise (a section may name its own)."""
+
+    config_error: type[ConfigError] = ConfigError
 
     def to_dict(self) -> dict[str, Any]:
         """The section as JSON-able data (tuples as lists)."""
@@ -77,11 +86,26 @@ class Section:
             ConfigError: unknown keys, missing required ones, or values of the wrong type or
                 out of range, each named by its dotted path.
         """
-        return parse(cls, data)
+        return parse(cls, data, cls.config_error)
 
     @classmethod
     def from_json(cls: type[T], text: str) -> T:
-        return parse(cls, json.loads(text))
+        return parse(cls, json.loads(text), cls.config_error)
+
+    @classmethod
+    def load(cls: type[T], path: str | os.PathLike[str]) -> T:
+        """The section from a YAML or JSON file of `to_dict`'s keys.
+
+        Raises:
+            ConfigError (`config_error`): the file is not YAML, not a mapping, or has unknown,
+                missing or invalid fields; the message names the file.
+            OSError: the file cannot be read.
+        """
+        file = Path(path)
+        try:
+            return parse(cls, read_mapping(file, cls.config_error), cls.config_error)
+        except ConfigError as error:
+            raise cls.config_error(f"{file}: {error}") from None
 
 
 def check_range(name: str, pair: tuple[float, float]) -> None:
@@ -90,9 +114,23 @@ def check_range(name: str, pair: tuple[float, float]) -> None:
         raise ValueError(f"{name} {tuple(pair)} is not (min, max) with min <= max")
 
 
+def read_mapping(file: Path, error: type[ValueError] = ConfigError) -> dict[str, Any]:
+    """The mapping a YAML or JSON file holds, or `error` (without the file's name) when it is
+    not YAML or not a mapping."""
+    try:
+        data = yaml.safe_load(file.read_text())
+    except yaml.YAMLError as caught:
+        raise error(str(caught)) from None
+    if not isinstance(data, dict):
+        raise error("it is not a mapping of configuration fields")
+    return data
+
+
 def parse(cls: type[T], data: Any, error: type[ValueError] = ConfigError) -> T:
     """`cls` built from a mapping (nested sections as mappings), or `error` naming every
     problem."""
+    if not isinstance(data, Mapping):
+        raise error(f"expected a mapping, got {type(data).__name__}: {data!r}")
     try:
         return _adapter(cls).validate_python(data)
     except ValidationError as caught:

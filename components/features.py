@@ -35,9 +35,11 @@ SPANS_PROPERTY = "s3inpaint_spans"  # custom property: JSON list of the spans re
 CLOUD_SHAPES = "cloud_shapes"  # OlciExampleGen's folder of <product>.npz harvested shapes
 
 # MaskGen's mask library: the channel (MaskGen's output, the Trainer's input; the key its URI
-# is handed to the run_fn by) and the artifact's file, a components.masks.MaskLibrary.
+# is handed to the run_fn by), the artifact's file, a components.masks.MaskLibrary, and its
+# summary (JSON: the coverage range and kinds of MaskGen's masks, which the Trainer draws too).
 MASK_LIBRARY = "mask_library"
 MASK_LIBRARY_FILE = "masks.npz"
+MASK_LIBRARY_SUMMARY = "summary.json"
 
 # An exported model (the Trainer's `Format-Serving` folder, a pushed version).
 MODEL_DESCRIPTION = "s3inpaint_model.json"  # what the model takes and how it was trained

@@ -10,13 +10,11 @@ from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
 from components.configuration import (
     Fraction,
     Name,
-    OpenFraction,
     Positive,
     Section,
     check_range,
     section,
 )
-from components.masks.sampler import DEFAULT_COVERAGE
 from components.pictures import check_band_count
 
 # The most conjugate-gradient iterations of the classical fill (`model.classical`, which stops
@@ -90,8 +88,6 @@ class ModelConfig(Section):
             16, 1000 steps: 0.199 log10 with it, 0.197 without).
         checkpoint_every: steps between checkpoints (generator, discriminator, optimisers).
         log_every: steps between TensorBoard scalars; images every 10 logs.
-        mask_coverage: coverage range of the masks drawn on the fly for training.
-        mask_kinds: weights of the mask kinds drawn for training (None: the sampler's default).
         mixed_precision: train in mixed_float16 (GPUs).
         devices: devices for MirroredStrategy (None: every visible GPU, else the CPU).
         seed: seeds initialisation, mask sampling and shuffling.
@@ -120,8 +116,6 @@ class ModelConfig(Section):
     augment: StrictBool = False
     checkpoint_every: Positive = 100
     log_every: Positive = 20
-    mask_coverage: tuple[OpenFraction, OpenFraction] = DEFAULT_COVERAGE
-    mask_kinds: dict[StrictStr, StrictFloat] | None = None
     mixed_precision: StrictBool = False
     devices: tuple[StrictStr, ...] | None = None
     seed: StrictInt = 0
@@ -135,4 +129,3 @@ class ModelConfig(Section):
         if self.true_colour_bands is not None:
             check_band_count(self.true_colour_bands, "true_colour_bands")
         check_range("adversarial_ramp", self.adversarial_ramp)
-        check_range("mask_coverage", self.mask_coverage)

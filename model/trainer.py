@@ -32,6 +32,7 @@ from components.features import (
     INGEST_PROPERTY,
     MASK_LIBRARY,
     MASK_LIBRARY_FILE,
+    MASK_LIBRARY_SUMMARY,
     MODEL_DESCRIPTION,
     WEIGHTS_DIR,
 )
@@ -68,10 +69,18 @@ def _strategy(config: ModelConfig) -> tf.distribute.Strategy:
     return tf.distribute.MirroredStrategy(devices=[d.name for d in gpus] or ["/cpu:0"])
 
 
-def _mask_library(uri: str) -> MaskLibrary:
-    """The mask library of MaskGen's `mask_library` artifact at `uri`."""
+def _mask_sampler(uri: str) -> MaskSampler:
+    """Training masks like MaskGen's fixed ones: drawn from the real shapes of its
+    `mask_library` artifact at `uri`, with the coverage range and kinds its summary records
+    (the pipeline's `mask_coverage` and `mask_kinds`)."""
     with tf.io.gfile.GFile(os.path.join(uri, MASK_LIBRARY_FILE), "rb") as f:
-        return MaskLibrary.from_bytes(f.read())
+        library = MaskLibrary.from_bytes(f.read())
+    with tf.io.gfile.GFile(os.path.join(uri, MASK_LIBRARY_SUMMARY)) as f:
+        summary = json.load(f)
+    low, high = summary["coverage"]
+    return MaskSampler(
+        size=library.size, coverage=(low, high), kinds=summary["kinds"], library=library
+    )
 
 
 def _ingest_description(ingest: IngestConfig | None) -> dict[str, Any]:
@@ -237,13 +246,7 @@ def train(
     window = description["temporal_window"]
     band_names = description["band_names"] or [f"channel_{i}" for i in range(bands)]
     shown = picture_bands(band_names, config.true_colour_bands)
-    library = _mask_library(mask_library)
-    sampler = MaskSampler(
-        size=library.size,
-        coverage=config.mask_coverage,
-        library=library,
-        **({"kinds": config.mask_kinds} if config.mask_kinds else {}),
-    )
+    sampler = _mask_sampler(mask_library)
 
     strategy = _strategy(config)
     replicas = strategy.num_replicas_in_sync

@@ -17,6 +17,18 @@ from tqdm import tqdm
 
 from pipelines.environment import quiet_libraries, use_keras_3
 
+# InpaintConfig's fields that `s3inpaint inpaint` options set only when given, so that the
+# defaults are InpaintConfig's own.
+JOB_SETTINGS = (
+    "tile",
+    "halo",
+    "block_tile_rows",
+    "batch_size",
+    "geotiff_bands",
+    "quicklook",
+    "overwrite",
+)
+
 
 def _positive(text: str) -> int:
     value = int(text)
@@ -158,29 +170,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="products (folders or zips, local or gs://); repeatable",
     )  # fmt: skip
     inpaint.add_argument("--output", required=True, metavar="DIR", help="local or gs:// folder")
+    # The job's settings default to InpaintConfig's (SUPPRESS: an option not given is absent).
+    job = {"default": argparse.SUPPRESS}
     inpaint.add_argument(
-        "--tile", type=_positive, metavar="PIXELS",
+        "--tile", type=_positive, metavar="PIXELS", **job,
         help="model window side (default: the model's training patch size, else 256)",
     )  # fmt: skip
     inpaint.add_argument(
-        "--halo", type=int, metavar="PIXELS", help="overlap per side, blended (default: tile / 8)"
-    )
+        "--halo", type=int, metavar="PIXELS", **job,
+        help="overlap per side, blended (default: tile / 8)",
+    )  # fmt: skip
     inpaint.add_argument(
-        "--block-tile-rows", type=_positive, default=2, metavar="N",
+        "--block-tile-rows", type=_positive, metavar="N", **job,
         help="tile rows per row block (memory grows with it)",
     )  # fmt: skip
-    inpaint.add_argument("--batch-size", type=_positive, default=8, help="tiles per model call")
+    inpaint.add_argument("--batch-size", type=_positive, **job, help="tiles per model call")
     inpaint.add_argument(
-        "--geotiff-bands", nargs="+", default=(), metavar="BAND",
+        "--geotiff-bands", nargs="+", metavar="BAND", **job,
         help="also write a GeoTIFF of these bands (with the filled flag), georeferenced by GCPs",
     )  # fmt: skip
-    inpaint.add_argument("--quicklook", action="store_true", help="also write a before/after PNG")
+    inpaint.add_argument(
+        "--quicklook", action="store_true", **job, help="also write a before/after PNG"
+    )
     inpaint.add_argument(
         "--gridded-config", metavar="FILE",
         help="YAML or JSON layout of gridded NetCDF inputs (the keys of ingest.gridded: "
         "variables, time_dim, y_dim, x_dim, mask_variable); default: the model's own",
     )  # fmt: skip
-    inpaint.add_argument("--overwrite", action="store_true", help="redo complete outputs too")
+    inpaint.add_argument(
+        "--overwrite", action="store_true", **job, help="redo complete outputs too"
+    )
     inpaint.add_argument(
         "--verbose", action="store_true",
         help="show TensorFlow's, CUDA's and Beam's start-up log and libraries' FutureWarnings",
@@ -412,18 +431,11 @@ def _inpaint(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"s3inpaint inpaint: --gridded-config: {error}", file=sys.stderr)
         return 2
+    given = {name: getattr(args, name) for name in JOB_SETTINGS if name in args}
+    if "geotiff_bands" in given:
+        given["geotiff_bands"] = tuple(given["geotiff_bands"])
     config = InpaintConfig(
-        model=args.model,
-        inputs=tuple(args.input),
-        output=args.output,
-        tile=args.tile,
-        halo=args.halo,
-        block_tile_rows=args.block_tile_rows,
-        batch_size=args.batch_size,
-        geotiff_bands=tuple(args.geotiff_bands),
-        quicklook=args.quicklook,
-        overwrite=args.overwrite,
-        gridded=layout,
+        model=args.model, inputs=tuple(args.input), output=args.output, gridded=layout, **given
     )
     try:
         require_credentials(*config.inputs, config.output, config.model)

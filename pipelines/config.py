@@ -14,7 +14,6 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import StrictBool, StrictFloat, StrictInt, StrictStr
 
 from components.configuration import (
@@ -24,6 +23,7 @@ from components.configuration import (
     Section,
     check_range,
     parse,
+    read_mapping,
     section,
 )
 from components.evaluator.config import EvaluatorConfig
@@ -35,6 +35,8 @@ from model.config import ModelConfig
 
 SERVING_FOLDER, METADATA_FILE = "serving", "metadata.sqlite"
 PATH_FIELDS = ("pipeline_root", "metadata_path", "input_base", "serving_dir")
+# Fields that left the model section: the pipeline's own now set the training masks too.
+MOVED_MODEL_FIELDS = ("mask_coverage", "mask_kinds")
 
 
 @section
@@ -53,8 +55,11 @@ class PipelineConfig(Section):
             rolling window; spans without products are skipped).
         ingest: what the inputs are and how to cut patches.
         train_buckets, eval_buckets: the train/eval split by product, as hash buckets (4:1).
-        mask_coverage: the fixed evaluation masks' coverage range.
-        mask_kinds: weights of real, fractal, strokes and boxes shapes (None: MaskGen's default).
+        mask_coverage: the coverage range of every gap mask: MaskGen's fixed evaluation masks
+            and the masks the Trainer draws for training (it reads both settings from MaskGen's
+            mask library artifact).
+        mask_kinds: weights of real, fractal, strokes and boxes shapes, for the same masks
+            (None: MaskGen's default).
         mask_seed: the seed of every fixed mask.
         log_reflectance: normalise log10(reflectance) instead of reflectance.
         model: the network and its training (None: stop after Transform).
@@ -117,17 +122,19 @@ class PipelineConfig(Section):
         """
         file = Path(path)
         try:
-            data = yaml.safe_load(file.read_text())
-        except yaml.YAMLError as error:
-            raise ConfigError(f"{file}: {error}") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{file}: it is not a mapping of configuration fields")
-        data = {**data, **overrides}
-        for key in PATH_FIELDS:
-            value = data.get(key)
-            if isinstance(value, str) and value and "://" not in value and not os.path.isabs(value):
-                data[key] = str((file.parent / value).resolve())
-        try:
+            data = {**read_mapping(file), **overrides}
+            model = data.get("model")
+            for key in MOVED_MODEL_FIELDS:
+                if isinstance(model, dict) and key in model:
+                    raise ConfigError(
+                        f"model.{key} has moved: set the top-level {key}, which sets both "
+                        "MaskGen's evaluation masks and the Trainer's training masks"
+                    )
+            for key in PATH_FIELDS:
+                value = data.get(key)
+                relative = isinstance(value, str) and value and "://" not in value
+                if relative and not os.path.isabs(value):
+                    data[key] = str((file.parent / value).resolve())
             return parse(cls, data)
         except ConfigError as error:
             raise ConfigError(f"{file}: {error}") from None

@@ -1,20 +1,16 @@
 """`GriddedConfig`: how to read scenes from a gridded time series, described as data.
 
-The config travels inside `IngestConfig` (a TFX exec property), so it converts to and from a
-JSON-able dict; every problem is reported naming the key and the offending value.
+The config travels inside `IngestConfig` (a TFX exec property) and in a model's description as
+its JSON-able dict (`Section.to_dict`), read back by pydantic; every problem is reported naming
+the key and the offending value, as a `GriddedConfigError` from `from_dict`, `from_json` and
+`load`.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
-
-import yaml
 from pydantic import StrictStr
 
-from components.configuration import Name, Section, parse, section
+from components.configuration import Name, Section, section
 from components.gridded.errors import GriddedConfigError
 
 # Names the scene contract gives a meaning of its own; no band may take them.
@@ -45,6 +41,8 @@ class GriddedConfig(Section):
     mask_variable: Name | None = None
     band_names: tuple[StrictStr, ...] | None = None
 
+    config_error = GriddedConfigError
+
     def __post_init__(self) -> None:
         if not self.variables:
             raise ValueError("variables must name at least one band, got []")
@@ -59,36 +57,6 @@ class GriddedConfig(Section):
             )
         if self.mask_variable in self.variables:
             raise ValueError(f"mask_variable {self.mask_variable!r} is also one of the variables")
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> GriddedConfig:
-        """The config from `to_dict`'s form (lists or tuples).
-
-        Raises:
-            GriddedConfigError: unknown or missing keys, or bad values, each named.
-        """
-        if not isinstance(data, Mapping):
-            raise GriddedConfigError(f"expected a mapping, got {type(data).__name__}: {data!r}")
-        return parse(cls, data, GriddedConfigError)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> GriddedConfig:
-        """Read the config from a YAML or JSON file of `to_dict`'s keys.
-
-        Raises:
-            GriddedConfigError: the file is not YAML or not a mapping, or has unknown, missing
-                or bad keys; the message names the file.
-            OSError: the file cannot be read.
-        """
-        file = Path(path)
-        try:
-            data = yaml.safe_load(file.read_text())
-        except yaml.YAMLError as error:
-            raise GriddedConfigError(f"{file}: {error}") from None
-        try:
-            return cls.from_dict(data)
-        except GriddedConfigError as error:
-            raise GriddedConfigError(f"{file}: {error}") from None
 
 
 def check_band_names(

@@ -27,6 +27,7 @@ from components.mask_gen.executor import (
     Executor,
 )
 from components.masks import DEFAULT_KINDS
+from components.masks.sampler import DEFAULT_COVERAGE
 
 
 class MaskGenSpec(component_spec.ComponentSpec):
@@ -51,7 +52,7 @@ class MaskGen(base_beam_component.BaseBeamComponent):
     def __init__(
         self,
         examples: channel.BaseChannel,
-        coverage: tuple[float, float] = (0.1, 0.7),
+        coverage: tuple[float, float] = DEFAULT_COVERAGE,
         kinds: dict[str, float] | None = None,
         seed: int = 0,
     ) -> None:

@@ -24,6 +24,7 @@ from components.features import (
     INGEST_PROPERTY,
     MASK_LIBRARY,
     MASK_LIBRARY_FILE,
+    MASK_LIBRARY_SUMMARY,
     SPANS_PROPERTY,
 )
 from components.mask_gen.preview import write_preview
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 EXAMPLES, MASKED_EXAMPLES = "examples", "masked_examples"
 COVERAGE, KINDS, SEED = "coverage", "kinds", "seed"
-SUMMARY_FILE, PREVIEW_FILE = "summary.json", "masks.png"
+PREVIEW_FILE = "masks.png"
 NAMESPACE = "MaskGen"
 
 
@@ -115,7 +116,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             "kinds": sampler_args["kinds"],
             "seed": seed,
         }
-        with FileSystems.create(FileSystems.join(library_artifact.uri, SUMMARY_FILE)) as f:
+        with FileSystems.create(FileSystems.join(library_artifact.uri, MASK_LIBRARY_SUMMARY)) as f:
             f.write(json.dumps(summary, indent=2).encode())
         write_preview(library, sampler, seed, os.path.join(library_artifact.uri, PREVIEW_FILE))
         log.info("MaskGen: %d real shapes from %d products", len(library), summary["products"])

@@ -19,7 +19,6 @@ from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 from google.protobuf.message import DecodeError
 from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 
-from components.configuration import ConfigError
 from components.features import (
     INPUT_GAP,
     INPUT_REFLECTANCE,
@@ -92,7 +91,7 @@ class _Description(BaseModel):
     stride: StrictInt = Field(gt=0)
     quantity: StrictStr | None = None
     outputs: list[StrictStr] = []
-    gridded: dict | None = None  # GriddedConfig's dict form, for a model of a NetCDF series
+    gridded: GriddedConfig | None = None  # the layout of a model of a NetCDF series
     temporal_window: StrictInt = Field(0, ge=0)
     patch_size: StrictInt | None = Field(None, gt=0)
     config: dict = {}  # the ModelConfig it was trained with
@@ -130,19 +129,13 @@ def read_model_info(path: str) -> ModelInfo:
         names = list(BAND_NAMES)  # models exported before band names were recorded
     if not names or len(names) != meta.bands:
         raise ValueError(f"{meta_path}: does not say which {meta.bands} bands it takes")
-    gridded = None
-    if meta.gridded is not None:
-        try:
-            gridded = GriddedConfig.from_dict(meta.gridded)
-        except ConfigError as error:
-            raise ValueError(f"{meta_path}: gridded: {error}") from None
     # Models exported before quantities were recorded were trained on what ingest read: ρw for
     # collection 003, the archive's mainstay.
     quantity = meta.quantity or RHO_W
     if quantity not in (RHO_W, RRS):
         raise ValueError(f"{meta_path}: quantity {quantity!r} is not {RHO_W!r} or {RRS!r}")
     uncertainty = OUTPUT_SIGMA in meta.outputs
-    return ModelInfo(path, tuple(names), meta.stride, quantity, uncertainty, gridded,
+    return ModelInfo(path, tuple(names), meta.stride, quantity, uncertainty, meta.gridded,
                      _temporal_window(meta), meta.patch_size)  # fmt: skip
 
 
