@@ -16,6 +16,7 @@ from components.inpaint.tiling import (
     Tile,
     TilePlan,
     TileReason,
+    block_layout,
     plan_tiles,
     row_groups,
     tile_needs_model,
@@ -339,3 +340,11 @@ def test_bad_ranges_and_shapes_are_rejected() -> None:
         blender.partial(np.zeros((40, 40), bool))
     with pytest.raises(ValueError, match="differ in shape"):
         tile_needs_model(np.zeros((2, 2), bool), np.zeros((2, 3), bool))
+
+
+def test_block_layout_is_the_plan_and_its_groups_made_once() -> None:
+    plan, groups = block_layout(70, 50, 32, 4, 2)
+    assert plan == plan_tiles(70, 50, 32, 4)
+    assert groups == row_groups(plan, 2)
+    assert block_layout(70, 50, 32, 4, 2)[0] is plan  # the stages share one, not a copy each
+    assert block_layout(70, 50, 32, 4, 1)[1] == row_groups(plan, 1)

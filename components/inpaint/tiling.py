@@ -14,6 +14,7 @@ bands).
 from __future__ import annotations
 
 import enum
+import functools
 import operator
 from dataclasses import dataclass
 
@@ -167,6 +168,17 @@ def row_groups(plan: TilePlan, tile_rows_per_group: int) -> tuple[RowGroup, ...]
             tuple(t for i in tile_rows for t in plan.tile_row(i)),
         ))  # fmt: skip
     return tuple(groups)
+
+
+@functools.lru_cache(maxsize=32)
+def block_layout(
+    height: int, width: int, tile: int, halo: int, tile_rows_per_group: int
+) -> tuple[TilePlan, tuple[RowGroup, ...]]:
+    """A scene's tile plan and its row groups (`plan_tiles`, `row_groups`), made once per
+    scene shape and settings in a process: every stage of the batch job that handles a row
+    block asks for the same ones."""
+    plan = plan_tiles(height, width, tile, halo)
+    return plan, row_groups(plan, tile_rows_per_group)
 
 
 def tile_needs_model(gap_window: np.ndarray, water_window: np.ndarray) -> TileReason:

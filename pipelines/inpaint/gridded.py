@@ -31,7 +31,7 @@ from apache_beam.io.filesystems import FileSystems
 from components.example_gen.temporal import SceneWindow
 from components.gridded import GriddedConfig, open_series_masked, scene_count, scene_names
 from components.gridded.series_writer import SeriesWriter
-from components.inpaint.tiling import TileReason, plan_tiles, row_groups, tile_needs_model
+from components.inpaint.tiling import TileReason, tile_needs_model
 from components.olci.commit import remove_stale_temporaries
 from components.olci.storage import gcs_object, is_gcs, local_copy, upload_file
 from pipelines.inpaint.model import ModelInfo, Tiles
@@ -191,8 +191,7 @@ class PlanSeries(PlanInputs):
                 neighbours = offsets = None
                 if around is not None:
                     neighbours, offsets = around.around(index, (height, width))
-                plan = plan_tiles(height, width, config.tile, config.halo)
-                blocks = row_groups(plan, config.block_tile_rows)
+                _, blocks = config.blocks(height, width)
                 for b, block in enumerate(blocks):
                     inputs, context, indices = [], [], []
                     for tile in block.tiles:
@@ -225,8 +224,7 @@ class WriteSeries(WriteInputs):
         moment = f"{dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
         history = (f"{moment}: s3inpaint inpaint: gaps of {', '.join(model.bands)} filled with "
                    f"the model {model.path}")  # fmt: skip
-        plan = plan_tiles(job.height, job.width, config.tile, config.halo)
-        per_scene = len(row_groups(plan, config.block_tile_rows))
+        per_scene = len(config.blocks(job.height, job.width)[1])
         filled = 0
         with tempfile.TemporaryDirectory(prefix="s3inpaint-") as tmp, local_copy(job.input) as src:
             if is_gcs(target):

@@ -43,10 +43,11 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from components.gridded import GriddedConfig
 from components.inpaint.tiling import (
     Blender,
+    RowGroup,
     RowMerger,
+    TilePlan,
     TileReason,
-    plan_tiles,
-    row_groups,
+    block_layout,
     tile_needs_model,
 )
 from components.olci import (
@@ -190,6 +191,10 @@ class InpaintConfig:
     def work(self, name: str) -> str:
         return FileSystems.join(self.output, WORK_FOLDER, name)
 
+    def blocks(self, height: int, width: int) -> tuple[TilePlan, tuple[RowGroup, ...]]:
+        """The tile plan of a height x width scene and its row blocks (made once per shape)."""
+        return block_layout(height, width, self.tile, self.halo, self.block_tile_rows)
+
 
 @dataclass(frozen=True)
 class ProductJob:
@@ -319,8 +324,7 @@ class PlanProduct(PlanInputs):
                 raise ValueError(f"{path}: lacks the model's bands {missing}")
             check_values(ds)
             height, width = ds.sizes["y"], ds.sizes["x"]
-            plan = plan_tiles(height, width, config.tile, config.halo)
-            blocks = row_groups(plan, config.block_tile_rows)
+            _, blocks = config.blocks(height, width)
             counts = dict.fromkeys((r.value for r in TileReason), 0)
             with block_progress(name, len(blocks)) as bar:
                 for b, block in enumerate(blocks):
@@ -355,8 +359,7 @@ class BlendBlock(beam.DoFn):
         (name, height, width, b), result = element
         gaps, indices = result.example
         config = self._config
-        plan = plan_tiles(height, width, config.tile, config.halo)
-        groups = row_groups(plan, config.block_tile_rows)
+        plan, groups = config.blocks(height, width)
         rows = groups[b % len(groups)].rows  # a series numbers its blocks across its scenes
         blender = Blender(plan, rows, self._bands)
         gap = np.zeros((len(rows), width), bool)
@@ -410,13 +413,13 @@ class WriteProduct(WriteInputs):
                 local_target.parent.mkdir(parents=True, exist_ok=True)
                 remove_stale_temporaries(local_target.parent, older_than=STALE_SECONDS)
             filled = 0
-            plan = plan_tiles(job.height, job.width, config.tile, config.halo)
+            _, groups = config.blocks(job.height, job.width)
             merger = RowMerger(job.width, self._model.channels)
             uncertainty = self._model.bands if self._model.uncertainty else False
             with open_product(job.input, gcs_client=gcs_client(job.input)) as ds:
                 with ProductWriter(ds, local_target, overwrite=True,
                                    uncertainty=uncertainty) as writer:  # fmt: skip
-                    for b, group in enumerate(row_groups(plan, config.block_tile_rows)):
+                    for b, group in enumerate(groups):
                         if b in blocks:
                             with FileSystems.open(blocks[b]) as f:
                                 rows, index, sums, weights = decode_block(f.read())
