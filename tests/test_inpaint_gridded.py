@@ -303,7 +303,8 @@ def test_a_geotiff_is_filled_in_its_own_format(rrs_model, stacks, tmp_path) -> N
     assert not list(out.glob(".*.tmp-*")) and not (out / ".s3inpaint-work").exists()
 
 
-def test_a_geotiff_band_mismatch_is_refused_before_any_work(rrs_model, tmp_path) -> None:
+def test_a_geotiff_band_mismatch_is_refused_before_any_work(rrs_model, tmp_path,
+                                                            capsys) -> None:  # fmt: skip
     other = write_geotiff_stack(tmp_path / "in" / "other.tif", bands=2, shape=(32, 32),
                                 descriptions=("Rrs_412", "Rrs_560"))  # fmt: skip
     out = tmp_path / "out"
@@ -313,6 +314,12 @@ def test_a_geotiff_band_mismatch_is_refused_before_any_work(rrs_model, tmp_path)
     )
     with pytest.raises(BandNamesError, match=message):
         run(InpaintConfig(str(rrs_model), (str(other),), str(out), gridded=STACK, **SMALL))
+    layout = tmp_path / "stack.yaml"  # the same through the command, as the README says
+    layout.write_text("variables: [Rrs_412, Rrs_472]\n")
+    assert main(["inpaint", "--model", str(rrs_model), "--input", str(other), "--output",
+                 str(out), "--gridded-config", str(layout)]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert re.search(message, err) and "Traceback" not in err
     assert not out.exists()
     # A temporal model has no neighbours in time for a lone GeoTIFF: `run` checks its first
     # input so (after the model's signature, which these test models lack).
@@ -333,3 +340,18 @@ def test_a_resumed_geotiff_job_skips_complete_outputs(rrs_model, stacks, tmp_pat
     assert (out / "a.tif").stat().st_mtime_ns == kept
     with rasterio.open(out / "a.tif") as a, rasterio.open(out / "b.tif") as b:
         assert a.read().shape == b.read().shape == (2, 32, 32)
+
+
+def test_geotiffs_on_gcs(rrs_model, stacks, gcs, tmp_path) -> None:
+    gcs.create_bucket("stacks")
+    gcs.bucket("stacks").blob("in/a.tif").upload_from_filename(str(stacks / "a.tif"))
+    config = InpaintConfig(str(rrs_model), ("gs://stacks/in/*.tif",), "gs://stacks/out",
+                           gridded=STACK, **SMALL)  # fmt: skip
+    assert run(config, ["--no_auth"])["counts"] == {"written": 1, "skipped": 0, "failed": 0}
+    names = {b.name for b in gcs.bucket("stacks").list_blobs(prefix="out/")}
+    assert {"out/a.tif", "out/a.filled.tif", "out/a.uncertainty.tif"} <= names
+    local = tmp_path / "a.tif"
+    gcs.bucket("stacks").blob("out/a.tif").download_to_filename(str(local))
+    with rasterio.open(local) as filled, rasterio.open(stacks / "a.tif") as source:
+        assert filled.read_masks().all() and not source.read_masks().all()
+    assert run(config, ["--no_auth"])["counts"]["skipped"] == 1
