@@ -161,13 +161,17 @@ def build_parser() -> argparse.ArgumentParser:
             "Re-runs skip complete outputs. A model trained on a gridded NetCDF series fills "
             "NetCDF series (--input 'series/*.nc'), each written as OUTPUT/<file name> with "
             "the gaps of its variables filled, a `filled` flag and <var>_uncertainty; the "
-            "layout is the one the model was trained on, or --gridded-config."
+            "layout is the one the model was trained on, or --gridded-config. The same job "
+            "fills GeoTIFFs (--input 'scenes/*.tif', one scene per file, bands named as "
+            "training names them), each written as OUTPUT/<file name> with its georeferencing, "
+            "type, nodata, descriptions and tags, beside <stem>.filled.tif (the flag) and "
+            "<stem>.uncertainty.tif."
         ),
     )
     inpaint.add_argument("--model", required=True, metavar="DIR", help="pushed model folder")
     inpaint.add_argument(
         "--input", required=True, action="append", metavar="GLOB",
-        help="products (folders or zips, local or gs://); repeatable",
+        help="products (folders or zips), NetCDF series or GeoTIFFs, local or gs://; repeatable",
     )  # fmt: skip
     inpaint.add_argument("--output", required=True, metavar="DIR", help="local or gs:// folder")
     # The job's settings default to InpaintConfig's (SUPPRESS: an option not given is absent).
@@ -195,7 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument(
         "--gridded-config", metavar="FILE",
         help="YAML or JSON layout of gridded NetCDF inputs (the keys of ingest.gridded: "
-        "variables, time_dim, y_dim, x_dim, mask_variable); default: the model's own",
+        "variables, time_dim, y_dim, x_dim, mask_variable) or GeoTIFFs (variables: the "
+        "model's bands; band_names: the names of the file's bands in order, else its band "
+        "descriptions); default: the model's own",
     )  # fmt: skip
     inpaint.add_argument(
         "--overwrite", action="store_true", **job, help="redo complete outputs too"

@@ -36,6 +36,7 @@ from components.gridded import (
     write_geotiff_stack,
     write_netcdf_series,
 )
+from components.gridded.geotiff_writer import encode
 from components.olci import ProductError, ProductNotFoundError
 
 RRS = ("Rrs_443", "Rrs_490", "Rrs_560")
@@ -555,3 +556,15 @@ def test_config_errors_name_the_key_and_value(data: object, problems: list[str])
         GriddedConfig.from_dict(data)  # type: ignore[arg-type]
     for problem in problems:
         assert problem in str(err.value), str(err.value)
+
+
+def test_geotiff_fill_is_encoded_in_the_band_type() -> None:
+    """Packed with the band's scale and offset, rounded and clipped for integers, and never
+    onto the nodata value (which would read back as a gap)."""
+    values = np.array([0.5, 1.0, 1000.0, -5.0, 0.0])
+    packed = encode(values, np.dtype(np.uint16), 0.01, 0.0, 100)
+    assert packed.dtype == np.uint16
+    assert packed.tolist() == [50, 101, 65535, 0, 0]  # 1.0 is the nodata 100: moved off it
+    floats = encode(np.array([-9999.0, 1.5]), np.dtype(np.float32), 1.0, 0.0, -9999.0)
+    assert floats[0] != -9999.0 and floats[1] == np.float32(1.5)
+    assert encode(np.array([2.0]), np.dtype(np.float32), 2.0, 1.0, None).tolist() == [0.5]

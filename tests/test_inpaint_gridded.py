@@ -10,11 +10,18 @@ from pathlib import Path
 import netCDF4
 import numpy as np
 import pytest
+import rasterio
 import xarray as xr
 
-from components.gridded import GriddedConfig, write_netcdf_series
+from components.gridded import (
+    BandNamesError,
+    GriddedConfig,
+    write_geotiff_stack,
+    write_netcdf_series,
+)
 from components.sample.series import write_sample_series
 from pipelines.cli import main
+from pipelines.inpaint import gridded
 from pipelines.inpaint.job import InpaintConfig, run
 
 pytestmark = pytest.mark.slow
@@ -235,4 +242,116 @@ def test_a_series_on_gcs(chl_model, series, gcs, tmp_path) -> None:
     gcs.bucket("series").blob("out/chl.nc").download_to_filename(str(local))
     with xr.open_dataset(local) as ds:
         assert int(ds["filled"].sum()) > 0 and "chlor_a_uncertainty" in ds
+    assert run(config, ["--no_auth"])["counts"]["skipped"] == 1
+
+
+RRS = ("Rrs_412", "Rrs_472")
+STACK = GriddedConfig(variables=RRS)  # a GeoTIFF's layout: its bands, named by description
+
+
+@pytest.fixture(scope="module")
+def rrs_model(tmp_path_factory) -> Path:
+    """A model of two reflectance bands that records no layout, as one trained on GeoTIFFs."""
+    return _save_model(tmp_path_factory.mktemp("models") / "rrs", RRS)
+
+
+@pytest.fixture(scope="module")
+def stacks(tmp_path_factory) -> Path:
+    """A folder of two 32 x 32 GeoTIFFs whose band descriptions are the model's bands."""
+    folder = tmp_path_factory.mktemp("stacks")
+    for seed, name in enumerate(("a.tif", "b.tif")):
+        write_geotiff_stack(folder / name, bands=2, shape=(32, 32), seed=seed,
+                            descriptions=RRS, nodata_fraction=0.3)  # fmt: skip
+    return folder
+
+
+def test_a_geotiff_is_filled_in_its_own_format(rrs_model, stacks, tmp_path) -> None:
+    out = tmp_path / "out"
+    config = InpaintConfig(str(rrs_model), (str(stacks / "*.tif"),), str(out), gridded=STACK,
+                           **SMALL)  # fmt: skip
+    summary = run(config)
+    assert summary["counts"] == {"written": 2, "skipped": 0, "failed": 0}
+    with rasterio.open(stacks / "a.tif") as src, rasterio.open(out / "a.tif") as dst:
+        for key in ("crs", "transform", "dtype", "nodata", "count", "width", "height"):
+            assert dst.profile[key] == src.profile[key], key
+        assert dst.descriptions == src.descriptions == RRS
+        assert dst.tags() == src.tags() and "TIFFTAG_DATETIME" in dst.tags()
+        before, after, keep = src.read(), dst.read(), src.read_masks() != 0
+    gap = ~keep.all(axis=0)  # a pixel is a gap where any band is missing
+    np.testing.assert_array_equal(after[keep], before[keep])  # observed: bit-exact
+    # One 32 x 32 tile: each band's fill is the model's, its observed mean plus its step.
+    for i in range(len(RRS)):
+        expected = before[i][~gap].mean(dtype=np.float32) + CONSTANT * (i + 1)
+        np.testing.assert_allclose(after[i][~keep[i]], expected, rtol=1e-6)
+    with rasterio.open(out / "a.filled.tif") as flag:
+        assert flag.crs == dst.crs and flag.transform == dst.transform
+        assert flag.descriptions == ("filled",) and flag.dtypes == ("uint8",)
+        assert flag.tags(1)["flag_meanings"] == "Rrs_412_filled Rrs_472_filled"
+        bits = flag.read(1)
+    np.testing.assert_array_equal(bits, (~keep[0]) * 1 + (~keep[1]) * 2)
+    with rasterio.open(out / "a.uncertainty.tif") as sigma:
+        assert sigma.descriptions == ("Rrs_412_uncertainty", "Rrs_472_uncertainty")
+        spread = sigma.read()
+    np.testing.assert_allclose(spread[~keep], SIGMA)
+    assert np.isnan(spread[keep]).all()
+    (outcome,) = [o for o in summary["outcomes"] if o["input"].endswith("a.tif")]
+    assert outcome["filled_pixels"] == (bits > 0).sum() == gap.sum() > 0
+    assert sorted(p.name for p in out.glob("*.tif")) == [
+        "a.filled.tif", "a.tif", "a.uncertainty.tif",
+        "b.filled.tif", "b.tif", "b.uncertainty.tif",
+    ]  # fmt: skip
+    assert not list(out.glob(".*.tmp-*")) and not (out / ".s3inpaint-work").exists()
+
+
+def test_a_geotiff_band_mismatch_is_refused_before_any_work(rrs_model, tmp_path,
+                                                            capsys) -> None:  # fmt: skip
+    other = write_geotiff_stack(tmp_path / "in" / "other.tif", bands=2, shape=(32, 32),
+                                descriptions=("Rrs_412", "Rrs_560"))  # fmt: skip
+    out = tmp_path / "out"
+    message = re.escape(
+        f"{other}: its bands are ['Rrs_412', 'Rrs_560'] (named by its band descriptions, else "
+        "b1..bN), but the model takes ['Rrs_412', 'Rrs_472']"
+    )
+    with pytest.raises(BandNamesError, match=message):
+        run(InpaintConfig(str(rrs_model), (str(other),), str(out), gridded=STACK, **SMALL))
+    layout = tmp_path / "stack.yaml"  # the same through the command, as the README says
+    layout.write_text("variables: [Rrs_412, Rrs_472]\n")
+    assert main(["inpaint", "--model", str(rrs_model), "--input", str(other), "--output",
+                 str(out), "--gridded-config", str(layout)]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert re.search(message, err) and "Traceback" not in err
+    assert not out.exists()
+    # A temporal model has no neighbours in time for a lone GeoTIFF: `run` checks its first
+    # input so (after the model's signature, which these test models lack).
+    with pytest.raises(ValueError, match=re.escape(f"{other}: a GeoTIFF is a single scene")):
+        gridded.check_first_input(str(other), STACK, temporal_window=1)
+
+
+def test_a_resumed_geotiff_job_skips_complete_outputs(rrs_model, stacks, tmp_path) -> None:
+    out = tmp_path / "out"
+    config = InpaintConfig(str(rrs_model), (str(stacks / "*.tif"),), str(out), gridded=STACK,
+                           **SMALL)  # fmt: skip
+    assert run(config)["counts"]["written"] == 2
+    kept = (out / "a.tif").stat().st_mtime_ns
+    (out / "b.tif").unlink()  # as if killed after b's sidecars were committed, before b.tif
+    second = run(config)
+    states = {Path(o["input"]).name: o["state"] for o in second["outcomes"]}
+    assert states == {"a.tif": "skipped", "b.tif": "written"}
+    assert (out / "a.tif").stat().st_mtime_ns == kept
+    with rasterio.open(out / "a.tif") as a, rasterio.open(out / "b.tif") as b:
+        assert a.read().shape == b.read().shape == (2, 32, 32)
+
+
+def test_geotiffs_on_gcs(rrs_model, stacks, gcs, tmp_path) -> None:
+    gcs.create_bucket("stacks")
+    gcs.bucket("stacks").blob("in/a.tif").upload_from_filename(str(stacks / "a.tif"))
+    config = InpaintConfig(str(rrs_model), ("gs://stacks/in/*.tif",), "gs://stacks/out",
+                           gridded=STACK, **SMALL)  # fmt: skip
+    assert run(config, ["--no_auth"])["counts"] == {"written": 1, "skipped": 0, "failed": 0}
+    names = {b.name for b in gcs.bucket("stacks").list_blobs(prefix="out/")}
+    assert {"out/a.tif", "out/a.filled.tif", "out/a.uncertainty.tif"} <= names
+    local = tmp_path / "a.tif"
+    gcs.bucket("stacks").blob("out/a.tif").download_to_filename(str(local))
+    with rasterio.open(local) as filled, rasterio.open(stacks / "a.tif") as source:
+        assert filled.read_masks().all() and not source.read_masks().all()
     assert run(config, ["--no_auth"])["counts"]["skipped"] == 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import rasterio
@@ -60,14 +61,7 @@ def open_geotiff(
     if band_names is not None:
         band_names = check_band_names("band_names", tuple(band_names))
     source = str(path)
-    local = local_file(source, "a GeoTIFF")
-    try:
-        src = rasterio.open(local)
-    except rasterio.errors.RasterioIOError as err:
-        raise WrongFormatError(source, f"not a readable raster ({err})") from None
-    with src:
-        if src.driver != DRIVER:
-            raise WrongFormatError(source, f"is a {src.driver} raster, not a GeoTIFF")
+    with _open(source) as src:
         names = _band_names(src, source, band_names)
         data = src.read(out_dtype=np.float64 if src.dtypes[0] == "float64" else np.float32)
         keep = src.read_masks() != 0
@@ -83,7 +77,7 @@ def open_geotiff(
         units = src.units
     out = make_scene(
         dict(zip(names, data, strict=True)),
-        product_name=local.stem,
+        product_name=Path(source).stem,
         start_time=start_time,
         band_attrs={n: {"units": u} for n, u in zip(names, units, strict=True) if u},
         latitude=latitude,
@@ -91,6 +85,36 @@ def open_geotiff(
     )
     out.encoding["source"] = source
     return out
+
+
+def geotiff_band_names(
+    path: str | os.PathLike[str], band_names: Sequence[str] | None = None
+) -> tuple[str, ...]:
+    """The names `open_geotiff(path, band_names)` gives the bands of the GeoTIFF at `path`, in
+    band order, read from its header alone.
+
+    Raises:
+        GriddedError: a subclass naming the path and what is wrong with the file.
+        ValueError: `band_names` repeat or use a name the scene contract reserves.
+    """
+    if band_names is not None:
+        band_names = check_band_names("band_names", tuple(band_names))
+    source = str(path)
+    with _open(source) as src:
+        return _band_names(src, source, band_names)
+
+
+def _open(source: str) -> rasterio.DatasetReader:
+    """The GeoTIFF at `source`, open; the specific GriddedError when it is not one."""
+    local = local_file(source, "a GeoTIFF")
+    try:
+        src = rasterio.open(local)
+    except rasterio.errors.RasterioIOError as err:
+        raise WrongFormatError(source, f"not a readable raster ({err})") from None
+    if src.driver != DRIVER:
+        src.close()
+        raise WrongFormatError(source, f"is a {src.driver} raster, not a GeoTIFF")
+    return src
 
 
 def _band_names(

@@ -1,15 +1,20 @@
-"""The batch job's stages for gridded NetCDF series: match files, plan, write.
+"""The batch job's stages for gridded inputs, NetCDF series and GeoTIFFs: match files, plan,
+write.
 
-A NetCDF file is one input of the job (one outcome, one output file of the same name). Its
-scenes (time steps) are read one at a time through one open file, each cut into the same row
-blocks of tiles as an OLCI scene, so memory follows a scene, not the series; a block's key
-numbers it across the series (`scene * blocks_per_scene + block`). The writer fills a copy of the
-source scene by scene (`components.gridded.series_writer`) and commits it by a rename, or for a
-gs:// output uploads it as one object, create-only: a file under the output's name is complete.
+A file is one input of the job (one outcome, one output file of the same name). A NetCDF file's
+scenes (time steps) are read one at a time through one open file; a GeoTIFF is one scene (read
+as training reads it, `components.gridded.geotiff`). Each scene is cut into the same row blocks
+of tiles as an OLCI scene, so memory follows a scene, not the series; a block's key numbers it
+across the series (`scene * blocks_per_scene + block`). The writer fills a copy of the source
+(`components.gridded.series_writer`, `components.gridded.geotiff_writer`) and commits it by a
+rename, or for a gs:// output uploads it as one object, create-only: a file under the output's
+name is complete (a GeoTIFF's sidecars are committed before it).
 
-The model's bands are the series' variables, matched by name; the pixels to fill are those where
-a variable is missing and `mask_variable` (land, ice) does not mask. A temporal model's tiles go
-with the same tiles of their neighbours in time (`pipelines.inpaint.neighbours`).
+The model's bands are the series' variables, or the GeoTIFF's bands as `open_geotiff` names
+them (`band_names` of the layout, else the band descriptions, else b1..bN), matched by name; the
+pixels to fill are those where a band is missing and, in a NetCDF series, `mask_variable` (land,
+ice) does not mask. A temporal model's tiles go with the same tiles of their neighbours in time
+(`pipelines.inpaint.neighbours`), which NetCDF series have and single GeoTIFFs do not.
 """
 
 from __future__ import annotations
@@ -29,7 +34,16 @@ import xarray as xr
 from apache_beam.io.filesystems import FileSystems
 
 from components.example_gen.temporal import SceneWindow
-from components.gridded import GriddedConfig, open_series_masked, scene_count, scene_names
+from components.gridded import (
+    BandNamesError,
+    GriddedConfig,
+    open_geotiff,
+    open_series_masked,
+    scene_count,
+    scene_names,
+)
+from components.gridded.geotiff import geotiff_band_names
+from components.gridded.geotiff_writer import sidecars, write_filled_geotiff
 from components.gridded.series_writer import SeriesWriter
 from components.inpaint.tiling import TileReason, tile_needs_model
 from components.olci.commit import remove_stale_temporaries
@@ -54,6 +68,7 @@ if TYPE_CHECKING:
     from pipelines.inpaint.job import InpaintConfig
 
 NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".cdf")
+GEOTIFF_SUFFIXES = (".tif", ".tiff")
 # A temporal model's side input: each input's windows in time, one per scene.
 Windows = Mapping[str, Iterable[SceneWindow]]
 
@@ -62,7 +77,7 @@ def check_model(config: InpaintConfig, model: ModelInfo) -> None:
     """Raise ValueError when `model` cannot fill series of `config.gridded`'s layout."""
     if config.quicklook or config.geotiff_bands:
         raise ValueError("--quicklook and --geotiff-bands are for OLCI products; a gridded "
-                         "series is written as NetCDF, its own format")  # fmt: skip
+                         "input is written in its own format, NetCDF or GeoTIFF")  # fmt: skip
     variables, bands = config.gridded.variables, model.bands
     if set(variables) != set(bands):
         raise ValueError(
@@ -77,14 +92,54 @@ def layout_for(config: GriddedConfig, model: ModelInfo) -> GriddedConfig:
     return replace(config, variables=model.bands)
 
 
-def check_first_input(path: str, layout: GriddedConfig) -> None:
-    """Read a local series' header against the layout (its dims and the model's variables).
+def check_first_input(path: str, layout: GriddedConfig, temporal_window: int) -> None:
+    """Read a local input's header against the layout (a series' dims and the model's
+    variables, a GeoTIFF's band names) and refuse a GeoTIFF to a temporal model.
 
     Raises:
         GriddedError: naming the file and what it lacks.
+        ValueError: naming the GeoTIFF a temporal model cannot fill.
     """
-    if not is_gcs(path):
+    if is_geotiff(path):
+        check_not_temporal(path, temporal_window)
+    if is_gcs(path):
+        return
+    if is_geotiff(path):
+        check_geotiff_bands(path, Path(path), layout)
+    else:
         scene_names(path, layout)
+
+
+def is_geotiff(path: str) -> bool:
+    """Whether the job reads the input `path` as a GeoTIFF (by its name's suffix)."""
+    return path.lower().endswith(GEOTIFF_SUFFIXES)
+
+
+def check_not_temporal(path: str, temporal_window: int) -> None:
+    """Raise ValueError when a model with a temporal window would fill the GeoTIFF `path`."""
+    if temporal_window:
+        raise ValueError(f"{path}: a GeoTIFF is a single scene with no neighbours in time, and "
+                         f"the model takes {temporal_window} neighbouring scenes on each side; "
+                         "fill GeoTIFFs with a model without a temporal window, or fill the "
+                         "series as NetCDF")  # fmt: skip
+
+
+def check_geotiff_bands(path: str, local: Path, layout: GriddedConfig) -> tuple[str, ...]:
+    """The band names of the GeoTIFF `path` (read from `local`, its local copy) as training
+    reads them, checked to be the model's (`layout.variables`).
+
+    Raises:
+        BandNamesError: naming `path`, its bands and the model's.
+    """
+    names = geotiff_band_names(local, layout.band_names)
+    if set(names) != set(layout.variables):
+        source = ("the layout's band_names" if layout.band_names is not None else
+                  "its band descriptions, else b1..bN")  # fmt: skip
+        raise BandNamesError(path, f"its bands are {list(names)} (named by {source}), but the "
+                             f"model takes {list(layout.variables)}: name the bands as its "
+                             "training did (band descriptions, or band_names in "
+                             "--gridded-config)")  # fmt: skip
+    return names
 
 
 def output_name(path: str) -> str:
@@ -93,17 +148,18 @@ def output_name(path: str) -> str:
 
 
 def match_series(pattern: str) -> tuple[list[str], list[str]]:
-    """(series, others): the files a glob matches, split into NetCDF files (by suffix) and the
-    rest; Beam's BeamIOError when the location cannot be listed."""
+    """(series, others): the files a glob matches, split into NetCDF files and GeoTIFFs (by
+    suffix) and the rest; Beam's BeamIOError when the location cannot be listed."""
     files = sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
-    series = [f for f in files if f.lower().endswith(NETCDF_SUFFIXES)]
+    series = [f for f in files if f.lower().endswith(NETCDF_SUFFIXES + GEOTIFF_SUFFIXES)]
     return series, [f for f in files if f not in series]
 
 
 class MatchSeries(MatchInputs):
-    """A glob -> the NetCDF files it matches; anything else fails."""
+    """A glob -> the NetCDF files and GeoTIFFs it matches; anything else fails."""
 
-    NOT_INPUT = f"not a NetCDF series: its name does not end in {', '.join(NETCDF_SUFFIXES)}"
+    NOT_INPUT = ("not a NetCDF series or a GeoTIFF: its name does not end in "
+                 f"{', '.join(NETCDF_SUFFIXES + GEOTIFF_SUFFIXES)}")  # fmt: skip
 
     def match(self, pattern: str) -> tuple[list[str], list[str]]:
         return match_series(pattern)
@@ -135,6 +191,18 @@ def scene_input(
     gap = water & ~np.asarray(scene["valid"].values, bool)
     values[masked] = np.nan
     return values, gap, water
+
+
+def geotiff_scene(path: str, local: Path, layout: GriddedConfig) -> tuple[xr.Dataset, np.ndarray]:
+    """(scene, masked) of the GeoTIFF `path` (read from `local`): nothing is masked, every
+    missing pixel is a gap, as training reads it.
+
+    Raises:
+        BandNamesError: its bands are not the model's, naming `path`.
+    """
+    check_geotiff_bands(path, local, layout)
+    scene = open_geotiff(local, layout.band_names)
+    return scene, np.zeros((scene.sizes["y"], scene.sizes["x"]), bool)
 
 
 def output_exists(target: str) -> bool:
@@ -180,12 +248,15 @@ class PlanSeries(PlanInputs):
         with ExitStack() as stack:
             local = stack.enter_context(local_copy(path))
             around = None
+            if is_geotiff(path):
+                check_not_temporal(path, self._model.temporal_window)
+                count, scenes_in = 1, iter([geotiff_scene(path, local, layout)])
+            else:
+                count, scenes_in = scene_count(local, layout), open_series_masked(local, layout)
             if windows is not None:
                 around = stack.enter_context(SeriesNeighbours(path, local, layout, windows[path]))
-            bar = stack.enter_context(
-                block_progress(name, scene_count(local, layout), unit="scene")
-            )
-            for index, (scene, masked) in enumerate(open_series_masked(local, layout)):
+            bar = stack.enter_context(block_progress(name, count, unit="scene"))
+            for index, (scene, masked) in enumerate(scenes_in):
                 scenes, (height, width) = index + 1, masked.shape
                 values, gap, water = scene_input(scene, masked, bands)
                 neighbours = offsets = None
@@ -216,7 +287,8 @@ class PlanSeries(PlanInputs):
 
 
 class WriteSeries(WriteInputs):
-    """Write a series from its blocks' filled pixels, scene by scene."""
+    """Write a series from its blocks' filled pixels, scene by scene, or a GeoTIFF and its
+    sidecars from its one scene's."""
 
     def write(self, job: SeriesJob, blocks: dict[int, str]) -> int:
         config, model = self._config, self._model
@@ -234,14 +306,25 @@ class WriteSeries(WriteInputs):
                 local.parent.mkdir(parents=True, exist_ok=True)
                 remove_stale_temporaries(local.parent, older_than=STALE_SECONDS)
             layout = layout_for(config.gridded, model)
-            with SeriesWriter(src, local, layout, uncertainty=model.uncertainty,
-                              history=history) as writer:  # fmt: skip
-                for scene in range(job.scenes):
-                    paths = [blocks[g] for g in range(scene * per_scene, (scene + 1) * per_scene)
-                             if g in blocks]  # fmt: skip
-                    mask, values = merge_scene(paths, job.height, job.width, model.channels)
-                    filled += writer.write_scene(scene, mask, values)
-                writer.commit()
+            if is_geotiff(job.input):
+                mask, values = merge_scene(list(blocks.values()), job.height, job.width,
+                                           model.channels)  # fmt: skip
+                filled = write_filled_geotiff(
+                    src, local, model.bands, mask, values, band_names=layout.band_names,
+                    uncertainty=model.uncertainty, history=history,
+                )  # fmt: skip
+                if is_gcs(target):  # the sidecars first; one a killed run left is replaced
+                    for extra in sidecars(local, uncertainty=model.uncertainty):
+                        publish_file(extra, config.target(extra.name), overwrite=True)
+            else:
+                with SeriesWriter(src, local, layout, uncertainty=model.uncertainty,
+                                  history=history) as writer:  # fmt: skip
+                    for scene in range(job.scenes):
+                        paths = [blocks[g] for g in range(scene * per_scene,
+                                 (scene + 1) * per_scene) if g in blocks]  # fmt: skip
+                        mask, values = merge_scene(paths, job.height, job.width, model.channels)
+                        filled += writer.write_scene(scene, mask, values)
+                    writer.commit()
             if is_gcs(target):
                 publish_file(local, target, overwrite=config.overwrite)
         return filled

@@ -108,11 +108,11 @@ class InpaintConfig:
 
     Attributes:
         model: the pushed (or exported) model's folder, local or gs://.
-        inputs: globs of products (.SEN3 folders or .zip), or of NetCDF series (with
-            `gridded`), local or gs://.
+        inputs: globs of products (.SEN3 folders or .zip), or of NetCDF series and GeoTIFFs
+            (with `gridded`), local or gs://.
         output: the folder (local or gs://) that receives `<name>.SEN3`, optionally `<name>.png`
-            (before, after, filled mask) and `<name>.tif` (or each series under its file
-            name), and the job's summary files.
+            (before, after, filled mask) and `<name>.tif` (or each series or GeoTIFF under
+            its file name, a GeoTIFF with its sidecars), and the job's summary files.
         tile: the model window's side (a multiple of the model's stride); None: the side of the
             model's training patches, so it fills windows like those it learned on
             (`DEFAULT_TILE` for a model that does not record it).
@@ -123,9 +123,10 @@ class InpaintConfig:
         geotiff_bands: bands of the GeoTIFF beside each product (none: no GeoTIFF).
         quicklook: write the before/after PNG (it costs seconds a full scene: off unless asked).
         overwrite: redo products whose complete output exists.
-        gridded: the layout of gridded NetCDF series to fill instead of OLCI products (the
-            inputs are then NetCDF files, each written under its own name); None for OLCI
-            products, or the layout the model records (`for_model`).
+        gridded: the layout of gridded inputs to fill instead of OLCI products (the inputs are
+            then NetCDF files and GeoTIFFs, each written under its own name; a GeoTIFF's bands
+            are named by `band_names`, else its band descriptions); None for OLCI products, or
+            the layout the model records (`for_model`).
     """
 
     model: str
@@ -175,8 +176,8 @@ class InpaintConfig:
                              "products share no grid")  # fmt: skip
         if unknown := sorted(set(model.bands) - set(BAND_NAMES)):
             raise ValueError(f"model {model.path} takes bands {unknown} that are not OLCI L2 WFR "
-                             "bands: a model of a gridded series fills NetCDF series (give "
-                             "--gridded-config, or train it on a NetCDF ingest)")  # fmt: skip
+                             "bands: a model of a gridded series fills NetCDF series and GeoTIFFs "
+                             "(give --gridded-config, or train it on a NetCDF ingest)")  # fmt: skip
         if unknown := sorted(set(self.geotiff_bands) - set(BAND_NAMES)):
             raise ValueError(f"geotiff bands {unknown} are not OLCI bands {BAND_NAMES}")
         # Every band of a product is written and the `filled` flag is one per pixel: a band
@@ -622,8 +623,9 @@ def run(config: InpaintConfig, beam_args: list[str] | None = None) -> dict:
     check_saved_model(config.model, model.temporal_window)
     check_output_apart(config)
     first = _first_product(config)
-    if first and config.gridded is not None:  # the model's variables are in the series
-        gridded.check_first_input(first, gridded.layout_for(config.gridded, model))
+    if first and config.gridded is not None:  # the model's bands are in the series or GeoTIFF
+        gridded.check_first_input(first, gridded.layout_for(config.gridded, model),
+                                  model.temporal_window)  # fmt: skip
     size = product_bytes(first, gcs_client(first)) if first else 0
     check_output(config.output, size, gcs_client(config.output))
     run_id = new_run_id()
