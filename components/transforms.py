@@ -27,15 +27,6 @@ def band_transforms(bands: Sequence[str], transforms: Mapping[str, str]) -> tupl
     return tuple(transforms.get(band, NONE) for band in bands)
 
 
-def described_transforms(description: Mapping) -> tuple[str, ...]:
-    """Each band's transform from an exported model's description; a model exported before
-    per-band transforms records its one global `log_reflectance` flag instead."""
-    if "transforms" in description:
-        return tuple(description["transforms"])
-    transform = LOG10 if description.get("log_reflectance") else NONE
-    return (transform,) * int(description["bands"])
-
-
 def is_log10(transforms: Sequence[str]) -> tuple[bool, ...]:
     """Per band, whether it is log10-transformed."""
     return tuple(t == LOG10 for t in transforms)

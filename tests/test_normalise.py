@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from components.transforms import LOG_FLOOR, described_transforms, to_transformed
+from components.transforms import LOG_FLOOR, to_transformed
 
 pytestmark = pytest.mark.slow  # imports TensorFlow
 
@@ -54,15 +54,6 @@ def test_untransformed_bands_keep_finite_gradients_beside_log_bands() -> None:
     np.testing.assert_allclose(out.numpy(), [[10.0, 60.0, 100.0]], rtol=1e-6)
     grad = tape.gradient(out, y).numpy()
     np.testing.assert_allclose(grad, [[10 * np.log(10), 1.0, 100 * np.log(10)]], rtol=1e-5)
-
-
-def test_models_without_per_band_transforms_keep_their_global_flag() -> None:
-    assert described_transforms({"bands": 2, "log_reflectance": True}) == ("log10", "log10")
-    assert described_transforms({"bands": 2}) == ("none", "none")
-    assert described_transforms({"bands": 2, "transforms": ["none", "log10"]}) == (
-        "none",
-        "log10",
-    )
 
 
 def test_serving_transforms_each_band_in_and_out(tmp_path: Path) -> None:
