@@ -68,7 +68,8 @@ def export(product: Path, width: int, output: Path) -> Path:
     config = ModelConfig(width=width)
     generator, _ = build_networks(config, len(BAND_NAMES))
     metadata = {"kind": config.kind, "steps": 0, "band_names": list(BAND_NAMES)}
-    export_model(str(path), generator, None, values.mean(0), values.std(0), False, metadata)
+    untransformed = ("none",) * len(BAND_NAMES)
+    export_model(str(path), generator, None, values.mean(0), values.std(0), untransformed, metadata)
     return path
 
 

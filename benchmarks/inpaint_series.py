@@ -96,7 +96,7 @@ def export(path: Path, width: int, tile: int, output: Path) -> Path:
     metadata = {"kind": config.kind, "steps": 0, "band_names": [VARIABLE], "patch_size": tile,
                 "gridded": LAYOUT}  # fmt: skip
     export_model(str(model), generator, None, observed.mean(keepdims=True),
-                 observed.std(keepdims=True), False, metadata)  # fmt: skip
+                 observed.std(keepdims=True), ("none",), metadata)  # fmt: skip
     return model
 
 

@@ -6,7 +6,9 @@ first guess is inside the generator. Observed pixels (gap = 0) are passed throug
 NaN included; gap pixels are filled. Non-finite pixels outside the gap (land, flagged) are
 unknown to the network and marked to it as invalid. `sigma` is each filled pixel's predicted
 standard deviation in the same units (0 where nothing was filled). Tiles may be any
-size that is a multiple of the network's stride.
+size that is a multiple of the network's stride. Each band is normalised in its transformed
+space (`components.transforms`: itself, or log10 of it), and filled values and sigma are
+converted back per band; `s3inpaint_model.json` records the bands' transforms as `transforms`.
 
 A model with a temporal window k (its generator has a `context` input) takes three more
 inputs: `neighbours` (B, 2k, H, W, bands), the same tiles of the k previous and k next scenes
@@ -23,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 
 import keras
 import tensorflow as tf
@@ -42,6 +45,7 @@ from components.features import (
     WEIGHTS_DIR,
 )
 from components.transform.normalise import denormalise, normalise
+from components.transforms import is_log10
 from model.layers import composite
 from model.losses import sigma
 from model.networks import STRIDE_CMUNET, STRIDE_UNET, split_outputs
@@ -53,13 +57,21 @@ class InpaintingModule(tf.Module):
     """Holds the generator and the normalisation; `serve` is the serving signature."""
 
     def __init__(
-        self, generator: keras.Model, mean, std, log: bool, bands: int, window: int = 0
+        self,
+        generator: keras.Model,
+        mean,
+        std,
+        transforms: Sequence[str],
+        bands: int,
+        window: int = 0,
     ) -> None:
         super().__init__()
         self.generator = generator
         self.mean = tf.Variable(tf.constant(mean, tf.float32), trainable=False, name="band_mean")
         self.std = tf.Variable(tf.constant(std, tf.float32), trainable=False, name="band_std")
-        self.log = log
+        if len(transforms) != bands:
+            raise ValueError(f"{len(transforms)} transforms {list(transforms)} for {bands} bands")
+        self.transforms = tuple(transforms)
         signature = [
             tf.TensorSpec([None, None, None, bands], tf.float32, name=INPUT_REFLECTANCE),
             tf.TensorSpec([None, None, None, 1], tf.float32, name=INPUT_GAP),
@@ -81,7 +93,7 @@ class InpaintingModule(tf.Module):
         usable = tf.reduce_all(tf.math.is_finite(neighbours), axis=-1, keepdims=True)
         valid = tf.cast(usable & (neighbour_gap <= 0.5), tf.float32)
         safe = tf.where(tf.math.is_finite(neighbours), neighbours, 0.0)
-        z = normalise(safe, self.mean, self.std, self.log) * valid
+        z = normalise(safe, self.mean, self.std, self.transforms) * valid
         return self._serve(reflectance, gap, context_channels(z, valid, neighbour_offset))
 
     def _serve(self, reflectance: tf.Tensor, gap: tf.Tensor, context=None) -> dict[str, tf.Tensor]:
@@ -93,16 +105,19 @@ class InpaintingModule(tf.Module):
         observed = known * outside
         invalid = (1.0 - known) * outside  # land and flagged pixels: no value, no gap
         safe = tf.where(tf.math.is_finite(reflectance), reflectance, 0.0)
-        z = normalise(safe, self.mean, self.std, self.log) * observed
+        z = normalise(safe, self.mean, self.std, self.transforms) * observed
         inputs = [z, 1.0 - observed, invalid] + ([] if context is None else [context])
         stages, log_variance = split_outputs(self.generator(inputs, training=False))
         filled = composite(stages[-1], z, 1.0 - observed)
-        physical = denormalise(tf.cast(filled, tf.float32), self.mean, self.std, self.log)
-        # sigma in normalised units -> the product's units: times std, and for a log10
-        # normalisation times d(10^y)/dy = ln(10) * value (to first order).
+        physical = denormalise(tf.cast(filled, tf.float32), self.mean, self.std, self.transforms)
+        # sigma in normalised units -> the product's units: times std, and for a log10 band
+        # times d(10^y)/dy = ln(10) * value (to first order).
         spread = sigma(log_variance) * self.std
-        if self.log:
+        log10 = is_log10(self.transforms)
+        if all(log10):
             spread *= tf.math.log(10.0) * physical
+        elif any(log10):
+            spread *= tf.where(tf.constant(log10), tf.math.log(10.0) * physical, 1.0)
         return {
             OUTPUT_FILLED: tf.where(to_fill, physical, reflectance),
             OUTPUT_SIGMA: tf.where(to_fill, spread, 0.0),
@@ -115,16 +130,17 @@ def export_model(
     discriminator: keras.Model | None,
     mean,
     std,
-    log: bool,
+    transforms: Sequence[str],
     metadata: dict,
 ) -> None:
-    """Save the serving SavedModel at `path`, with Keras weights for warm starts; the temporal
-    window, when the generator has a `context` input, follows from its channels."""
+    """Save the serving SavedModel at `path`, with Keras weights for warm starts; `transforms`
+    is each band's (`components.transforms`); the temporal window, when the generator has a
+    `context` input, follows from its channels."""
     bands = int(generator.inputs[0].shape[-1])
     window = 0
     if len(generator.inputs) > 3:
         window = int(generator.inputs[3].shape[-1]) // context_size(bands, 1)
-    module = InpaintingModule(generator, mean, std, log, bands, window)
+    module = InpaintingModule(generator, mean, std, transforms, bands, window)
     tf.saved_model.save(module, path, signatures={SIGNATURE: module.serve})
     weights = os.path.join(path, WEIGHTS_DIR)
     tf.io.gfile.makedirs(weights)
@@ -134,7 +150,8 @@ def export_model(
     stride = STRIDE_UNET if metadata.get("kind") == "unet" else STRIDE_CMUNET
     with tf.io.gfile.GFile(os.path.join(path, MODEL_DESCRIPTION), "w") as f:
         f.write(json.dumps({**metadata, "stride": stride, "bands": bands,
-                            "temporal_window": window, "inputs": signature_inputs(window),
+                            "transforms": list(transforms), "temporal_window": window,
+                            "inputs": signature_inputs(window),
                             "outputs": [OUTPUT_FILLED, OUTPUT_SIGMA]}, indent=2))  # fmt: skip
 
 

@@ -39,6 +39,7 @@ from components.features import (
 from components.masks import MaskLibrary, MaskSampler
 from components.pictures import Picture, picture_bands
 from components.transform.normalise import denormalise
+from components.transforms import NONE
 from model.config import ModelConfig
 from model.data import evaluation_dataset, training_dataset, transformed_examples
 from model.export import export_model, load_weights
@@ -113,14 +114,14 @@ def _band_statistics(tft_output) -> tuple[np.ndarray, np.ndarray]:
     return transformed[BAND_MEAN][0].numpy(), transformed[BAND_STD][0].numpy()
 
 
-def _image_grid(batch, outputs, mean, std, log_scale: bool, bands: tuple[int, ...]):
+def _image_grid(batch, outputs, mean, std, transforms: tuple[str, ...], bands: tuple[int, ...]):
     """(observed, gap, filled, truth) rows for TensorBoard in 0..1, and what they show in words.
 
     The bands are drawn as `components.pictures` draws every picture: true colour for three,
     a colour map for one, stretched to the valid truth of this batch.
     """
-    truth = denormalise(batch["reflectance"], mean, std, log_scale).numpy()
-    filled = denormalise(tf.cast(outputs[-1], tf.float32), mean, std, log_scale).numpy()
+    truth = denormalise(batch["reflectance"], mean, std, transforms).numpy()
+    filled = denormalise(tf.cast(outputs[-1], tf.float32), mean, std, transforms).numpy()
     gap = batch["gap"].numpy()
     picture = Picture.of(np.where(batch["valid"].numpy() > 0, truth, np.nan), bands)
     observed = picture.render(truth) * (1.0 - gap)
@@ -227,14 +228,14 @@ def train(
     steps: int,
     mask_library: str,
     ingest: IngestConfig | None,
-    log_reflectance: bool = False,
     base_model: str | None = None,
 ) -> dict[str, Any]:
     """Train, evaluate and export; returns the evaluation metrics. See the module docstring.
 
     `mask_library` is the URI of MaskGen's mask library artifact; `ingest` the configuration
-    the examples were made with (None when they do not record it: the model then records no
-    band names, quantity, patch size or layout).
+    the examples were made with, which owns each band's transform (None when they do not
+    record it: the model then records no band names, quantity, patch size or layout, and
+    transforms no band).
     """
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
@@ -245,6 +246,7 @@ def train(
     description = _ingest_description(ingest)
     window = description["temporal_window"]
     band_names = description["band_names"] or [f"channel_{i}" for i in range(bands)]
+    transforms = ingest.band_transforms if ingest else (NONE,) * bands
     shown = picture_bands(band_names, config.true_colour_bands)
     sampler = _mask_sampler(mask_library)
 
@@ -268,7 +270,7 @@ def train(
             perceptual = PerceptualLoss.from_file(
                 config.vgg_weights,
                 band_indices=shown * 3 if len(shown) == 1 else shown,  # one band: grey
-                denormalise=lambda z: denormalise(z, mean, std, log_reflectance),
+                denormalise=lambda z: denormalise(z, mean, std, transforms),
             )
         model = InpaintingGAN(generator, discriminator, config, replicas, perceptual)
         # The moving average of the generator's weights: what is evaluated and exported.
@@ -352,7 +354,7 @@ def train(
             if current % (config.log_every * IMAGE_EVERY_LOGS) == 0 or current == steps:
                 outputs = model.fill(preview_input, preview_fill, preview_invalid,
                                      context=preview_context)  # fmt: skip
-                grid, picture = _image_grid(preview, outputs, mean, std, log_reflectance, shown)
+                grid, picture = _image_grid(preview, outputs, mean, std, transforms, shown)
                 title, shows = "observed | gap | filled | truth", picture.describe(band_names)
                 tf.summary.image(title, grid, step=current, max_outputs=4, description=shows)
             if current % config.checkpoint_every == 0 or current == steps:
@@ -367,19 +369,19 @@ def train(
 
     metadata = {"kind": config.kind, "steps": int(step.numpy()), "eval": metrics,
                 "network_version": NETWORK_VERSION, "averaged": averaged is not generator,
-                "log_reflectance": log_reflectance, **description,
+                **description,
                 "warm_start": warm_start,
                 "config": config.to_dict()}  # fmt: skip
-    export_model(serving_dir, averaged, discriminator, mean, std, log_reflectance, metadata)
+    export_model(serving_dir, averaged, discriminator, mean, std, transforms, metadata)
     with tf.io.gfile.GFile(os.path.join(serving_dir, CONFIG_FILE), "w") as f:
         f.write(config.to_json())
     return metrics
 
 
 def run_fn(fn_args) -> None:
-    """TFX Trainer entry point: custom_config {"model": ModelConfig dict, "log_reflectance"},
-    with the mask library's URI and the examples' ingest configuration (JSON, "" when they
-    record none) added by the Trainer's executor (components.trainer)."""
+    """TFX Trainer entry point: custom_config {"model": ModelConfig dict}, with the mask
+    library's URI and the examples' ingest configuration (JSON, "" when they record none; it
+    holds the bands' transforms) added by the Trainer's executor (components.trainer)."""
     custom = fn_args.custom_config or {}
     config = ModelConfig.from_dict(custom.get("model", {}))
     ingest = custom.get(INGEST_PROPERTY)
@@ -393,7 +395,6 @@ def run_fn(fn_args) -> None:
         steps=int(fn_args.train_steps),
         mask_library=custom[MASK_LIBRARY],
         ingest=IngestConfig.from_json(ingest) if ingest else None,
-        log_reflectance=bool(custom.get("log_reflectance", False)),
         base_model=fn_args.base_model,
     )
     log.info("evaluation: %s", json.dumps(metrics))

@@ -30,6 +30,7 @@ from components.evaluator.config import EvaluatorConfig
 from components.example_gen.config import IngestConfig
 from components.example_gen.spans import check_window
 from components.masks.sampler import DEFAULT_COVERAGE
+from components.olci.format import BAND_NAMES
 from components.pictures import check_picture_bands
 from model.config import ModelConfig
 
@@ -37,6 +38,20 @@ SERVING_FOLDER, METADATA_FILE = "serving", "metadata.sqlite"
 PATH_FIELDS = ("pipeline_root", "metadata_path", "input_base", "serving_dir")
 # Fields that left the model section: the pipeline's own now set the training masks too.
 MOVED_MODEL_FIELDS = ("mask_coverage", "mask_kinds")
+
+
+def moved_log_reflectance(data: dict[str, Any]) -> str:
+    """The message refusing a file's `log_reflectance`, naming the setting that replaced it and
+    the value that does what the file's did."""
+    ingest = data.get("ingest") if isinstance(data.get("ingest"), dict) else {}
+    default = BAND_NAMES if ingest.get("kind", "olci") == "olci" else ["<band>"]
+    bands = ingest.get("bands") or default
+    same = "{" + ", ".join(f"{band}: log10" for band in bands) + "}"
+    return (
+        "log_reflectance has moved: set ingest.transforms, each band's transform, log10 or none "
+        f"(e.g. {{chlor_a: log10}}); log_reflectance: true was ingest.transforms: {same}, and "
+        "false is the default (leave it out)"
+    )
 
 
 @section
@@ -61,7 +76,6 @@ class PipelineConfig(Section):
         mask_kinds: weights of real, fractal, strokes and boxes shapes, for the same masks
             (None: MaskGen's default).
         mask_seed: the seed of every fixed mask.
-        log_reflectance: normalise log10(reflectance) instead of reflectance.
         model: the network and its training (None: stop after Transform).
         train_steps: generator updates the Trainer makes.
         warm_start: start the Trainer from the latest blessed model's weights when its networks
@@ -84,7 +98,6 @@ class PipelineConfig(Section):
     mask_coverage: tuple[OpenFraction, OpenFraction] = DEFAULT_COVERAGE
     mask_kinds: dict[StrictStr, StrictFloat] | None = None
     mask_seed: StrictInt = 0
-    log_reflectance: StrictBool = False
     model: ModelConfig | None = field(default_factory=ModelConfig)
     train_steps: Positive = 1000
     warm_start: StrictBool = True
@@ -124,6 +137,8 @@ class PipelineConfig(Section):
         try:
             data = {**read_mapping(file), **overrides}
             model = data.get("model")
+            if "log_reflectance" in data:
+                raise ConfigError(moved_log_reflectance(data))
             for key in MOVED_MODEL_FIELDS:
                 if isinstance(model, dict) and key in model:
                     raise ConfigError(

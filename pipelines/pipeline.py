@@ -84,7 +84,7 @@ def create_components(config: PipelineConfig, *, parameters: bool = False) -> li
         examples=examples,
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN,
-        custom_config={"log": config.log_reflectance},
+        custom_config={"transforms": list(config.ingest.band_transforms)},
         materialize=False,
     )
     components = [example_gen, mask_gen, statistics_gen, schema_gen, transform]
@@ -103,7 +103,7 @@ def create_components(config: PipelineConfig, *, parameters: bool = False) -> li
         schema=schema_gen.outputs["schema"],
         train_args=params.get("train_args", trainer_pb2.TrainArgs(num_steps=config.train_steps)),
         eval_args=trainer_pb2.EvalArgs(num_steps=None),
-        custom_config={"model": config.model.to_dict(), "log_reflectance": config.log_reflectance},
+        custom_config={"model": config.model.to_dict()},
         # Warm start from the latest blessed model (nothing on a first run).
         base_model=latest_blessed.outputs["model"] if config.warm_start else None,
     )

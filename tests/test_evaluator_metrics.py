@@ -336,3 +336,35 @@ def test_baselines_reject_mismatched_masks(rng, name):
     reflectance, known = reflectance_with_gap(rng)
     with pytest.raises(ValueError, match="known"):
         BASELINES[name](reflectance, known[:-1])
+
+
+@pytest.mark.slow  # the scoring module loads TensorFlow (for models' serving signatures)
+def test_log10_bands_are_also_scored_in_their_transformed_space(rng, tmp_path):
+    """Chlorophyll (log10) beside SST: metrics in the data's units, and chlorophyll's gap RMSE
+    in log10 units too (a fill 10 % high everywhere is log10(1.1) off); SST has none there."""
+    from components.evaluator.blessing import Decision
+    from components.evaluator.data import EvalBatch
+    from components.evaluator.report import write_report
+    from components.evaluator.scoring import evaluate
+
+    shape = (2, 16, 16)
+    truth = np.stack([10 ** rng.normal(-0.5, 0.4, shape), rng.uniform(10, 25, shape)], -1)
+    gap = np.broadcast_to(blob(shape[1:], 0.3), shape)
+    batch = EvalBatch(truth.astype(np.float32), np.ones(shape, bool), gap, np.full(2, 0.3),
+                      ("a|0|0", "a|0|16"), ("", ""))  # fmt: skip
+
+    def high(b: EvalBatch) -> tuple[np.ndarray, None]:
+        return np.where(b.gap[..., None], b.truth * [1.1, 1.0] + [0.0, 0.5], b.truth), None
+
+    scores = evaluate([batch], {"high": high}, np.array([1.0, 15.0]), (0.5,),
+                      transforms=("log10", "none"))  # fmt: skip
+    metrics = scores.to_dict()
+    chl, sst = metrics["transformed"]["gap_rmse"]["high"]
+    assert chl == pytest.approx(math.log10(1.1), rel=1e-5) and sst is None
+    physical = metrics["scores"]["high"]["all"]["per_band"]["gap_rmse"]
+    expected = np.sqrt(np.mean((0.1 * truth[..., 0][gap]) ** 2))
+    assert physical == pytest.approx([expected, 0.5], rel=1e-5)
+    report = write_report(scores, Decision(True, ()), ("chlor_a", "sst"), tmp_path, "t")
+    assert "Gap RMSE by band, in log10 units" in report.read_text()
+    plain = evaluate([batch], {"high": high}, np.array([1.0, 15.0]), (0.5,)).to_dict()
+    assert plain["transformed"] is None

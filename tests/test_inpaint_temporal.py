@@ -68,7 +68,7 @@ def temporal_model(tmp_path_factory) -> Path:
     meta = {"kind": "unet", "band_names": ["chlor_a"], "gridded": LAYOUT.to_dict(),
             "patch_size": TILE}  # fmt: skip
     mean, std = np.array([0.0], np.float32), np.array([0.3], np.float32)
-    export_model(str(path), temporal_unet(True), None, mean, std, True, meta)
+    export_model(str(path), temporal_unet(True), None, mean, std, ("log10",), meta)
     return path
 
 

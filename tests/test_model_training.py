@@ -130,15 +130,15 @@ def test_export_reload_equals_in_memory(tmp_path: Path) -> None:
     model = make_model("cmunet")
     mean = np.array([0.01, 0.02, 0.015, 0.005], np.float32)
     std = np.array([0.004, 0.006, 0.005, 0.002], np.float32)
-    module = InpaintingModule(model.generator, mean, std, False, BANDS)
+    module = InpaintingModule(model.generator, mean, std, ("none",) * BANDS, BANDS)
     rng = np.random.default_rng(2)
     tile = rng.uniform(0.0, 0.05, (2, 24, 40, BANDS)).astype(np.float32)
     tile[0, 0, 0, 1] = np.nan  # an observed missing value passes through
     gap = np.zeros((2, 24, 40, 1), np.float32)
     gap[:, 5:15, 10:30] = 1.0
     expected = module.serve(tf.constant(tile), tf.constant(gap))["filled"].numpy()
-    export_model(str(tmp_path / "m"), model.generator, model.discriminator, mean, std, False,
-                 {"kind": "cmunet"})  # fmt: skip
+    export_model(str(tmp_path / "m"), model.generator, model.discriminator, mean, std,
+                 ("none",) * BANDS, {"kind": "cmunet"})  # fmt: skip
     outputs = load_serving(str(tmp_path / "m"))(reflectance=tile, gap=gap)
     reloaded, spread = outputs["filled"].numpy(), outputs["sigma"].numpy()
     np.testing.assert_allclose(reloaded, expected, rtol=1e-6, atol=1e-7)

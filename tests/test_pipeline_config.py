@@ -64,6 +64,18 @@ def test_json_round_trip(tmp_path: Path) -> None:
         ("pipeline_name: p\npipeline_root: r\ninput_base: b\ningest: {bands: [Oa08]}\n"
          "evaluator: {primary: spectral_angle_deg}\n",
          r"evaluator.primary 'spectral_angle_deg' needs two or more bands"),
+
+        ("pipeline_name: p\npipeline_root: r\ninput_base: b\ningest: {kind: netcdf, bands: "
+         "[chlor_a, sst], gridded: {variables: [chlor_a, sst]}, transforms: {chl: log10}}\n",
+         r"ingest: transforms name \['chl'\], which are not among bands \['chlor_a', 'sst'\]"),
+        ("pipeline_name: p\npipeline_root: r\ninput_base: b\ningest: {bands: [Oa08], "
+         "transforms: {Oa08: ln}}\n",
+         r"ingest.transforms.Oa08: input should be 'none' or 'log10', got 'ln'"),
+        # The one global flag has a single owner now: refused, naming what replaces it.
+        ("pipeline_name: p\npipeline_root: r\ninput_base: b\ningest: {kind: netcdf, bands: "
+         "[chlor_a, sst], gridded: {variables: [chlor_a, sst]}}\nlog_reflectance: true\n",
+         r"log_reflectance has moved: set ingest.transforms.*log_reflectance: true was "
+         r"ingest.transforms: \{chlor_a: log10, sst: log10\}"),
     ],
 )  # fmt: skip
 def test_bad_files_are_named_with_the_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -141,3 +153,14 @@ def test_gridded_section_is_typed_and_round_trips(tmp_path: Path) -> None:
     config = PipelineConfig.load(path)
     assert config.ingest.gridded == GriddedConfig(("chlor_a",), time_dim="t")
     assert PipelineConfig.from_json(config.to_json()) == config
+
+
+def test_ingest_transforms_are_per_band_in_order() -> None:
+    from components.example_gen.config import IngestConfig
+    from components.gridded import GriddedConfig
+
+    ingest = IngestConfig(kind="netcdf", bands=("sst", "chlor_a"), transforms={"chlor_a": "log10"},
+                          gridded=GriddedConfig(variables=("sst", "chlor_a")))  # fmt: skip
+    assert ingest.band_transforms == ("none", "log10")
+    assert IngestConfig.from_json(ingest.to_json()) == ingest
+    assert IngestConfig().band_transforms == ("none",) * 16

@@ -174,7 +174,7 @@ def test_temporal_signature_round_trip(tmp_path: Path) -> None:
     mean, std = np.array([0.0], np.float32), np.array([0.3], np.float32)
     data = tiles()
     untrained = str(tmp_path / "untrained")
-    export_model(untrained, temporal_unet(False), None, mean, std, True, {"kind": "unet"})
+    export_model(untrained, temporal_unet(False), None, mean, std, ("log10",), {"kind": "unet"})
     meta = json.loads((Path(untrained) / MODEL_DESCRIPTION).read_text())
     assert meta["temporal_window"] == WINDOW
     assert meta["inputs"] == ["reflectance", "gap", "neighbours", "neighbour_gap",
@@ -188,7 +188,7 @@ def test_temporal_signature_round_trip(tmp_path: Path) -> None:
     np.testing.assert_allclose(filled[~observed], base[~observed], rtol=1e-5)
 
     trained = str(tmp_path / "trained")
-    export_model(trained, temporal_unet(True), None, mean, std, True, {"kind": "unet"})
+    export_model(trained, temporal_unet(True), None, mean, std, ("log10",), {"kind": "unet"})
     serve = load_serving(trained)
 
     def fill(**changes) -> np.ndarray:
@@ -269,8 +269,8 @@ def test_a_temporal_model_trains_and_is_evaluated_end_to_end(tmp_path: Path) -> 
         input_base=str(base),
         input_pattern="*.nc",
         ingest=IngestConfig(kind="netcdf", bands=("chlor_a",), patch_size=16, min_valid=0.7,
-                            temporal_window=1, gridded=GriddedConfig(variables=("chlor_a",))),
-        log_reflectance=True,
+                            temporal_window=1, gridded=GriddedConfig(variables=("chlor_a",)),
+                            transforms={"chlor_a": "log10"}),
         mask_kinds={"fractal": 1.0, "boxes": 1.0},
         train_buckets=1,
         eval_buckets=1,

@@ -136,8 +136,11 @@ def test_transform_statistics_are_per_band_over_valid_training_pixels(olci_run) 
 
 def test_gridded_netcdf_series_trains_and_is_evaluated_end_to_end(tmp_path: Path) -> None:
     """A one-variable series trains with no band settings: the Trainer draws its grid and the
-    evaluator its panels in a colour map, and leaves out the spectral angle."""
+    evaluator its panels in a colour map, and leaves out the spectral angle. Chlorophyll is
+    modelled in log10 (`ingest.transforms`): Transform's statistics are of log10 values, the
+    model records the transform, the evaluator adds log10 errors, and fills are in mg m-3."""
     import tensorflow as tf
+    import tensorflow_transform as tft
 
     from components.evaluator.config import EvaluatorConfig
     from components.gridded import GriddedConfig
@@ -163,6 +166,7 @@ def test_gridded_netcdf_series_trains_and_is_evaluated_end_to_end(tmp_path: Path
             patch_size=16,
             min_valid=0.9,
             gridded=gridded.to_dict(),
+            transforms={"chlor_a": "log10"},
         ),
         mask_kinds={"fractal": 1.0, "boxes": 1.0},
         train_buckets=1,
@@ -179,7 +183,20 @@ def test_gridded_netcdf_series_trains_and_is_evaluated_end_to_end(tmp_path: Path
     assert len(product_names(everything)) >= 4 and evaluated
     first = everything[0].features.feature
     assert len(first[features.REFLECTANCE].float_list.value) == 16 * 16
-    assert (latest_artifact(root, "Transform", "transform_graph") / "transform_fn").is_dir()
+    graph = latest_artifact(root, "Transform", "transform_graph")
+    train = read_examples(latest_artifact(root, "MaskGen", "masked_examples") / "Split-train")
+    pixels = np.concatenate([
+        np.array(e.features.feature[features.REFLECTANCE].float_list.value)[
+            np.array(e.features.feature[features.VALID].int64_list.value) > 0]
+        for e in train
+    ])  # fmt: skip
+    logged = np.log10(np.maximum(pixels.astype(np.float32), 1e-4)).astype(np.float64)
+    output = tft.TFTransformOutput(str(graph))
+    parsed = tf.io.parse_example(tf.constant([train[0].SerializeToString()]),
+                                 output.raw_feature_spec())  # fmt: skip
+    transformed = output.transform_features_layer()(parsed)
+    np.testing.assert_allclose(transformed["band_mean"][0], [logged.mean()], rtol=1e-4)
+    np.testing.assert_allclose(transformed["band_std"][0], [logged.std()], rtol=1e-4)
 
     logs = latest_artifact(root, "Trainer", "model_run") / "logs"
     images = [
@@ -201,12 +218,16 @@ def test_gridded_netcdf_series_trains_and_is_evaluated_end_to_end(tmp_path: Path
         assert by_bucket["all"]["gap_rmse"] is not None
     report = (evaluation / "report.html").read_text()
     assert "the data's units" in report and "reflectance units" not in report
+    assert metrics["transformed"]["transforms"] == ["log10"]
+    assert all(rmse[0] > 0 for rmse in metrics["transformed"]["gap_rmse"].values())
+    assert "in log10 units" in report
     assert list((evaluation / "panels").glob("*.png"))
 
     # The model records the series' layout, so `s3inpaint inpaint` fills the series untold.
     model = latest_artifact(root, "Trainer", "model") / "Format-Serving"
     meta = json.loads((model / "s3inpaint_model.json").read_text())
     assert meta["band_names"] == ["chlor_a"] and meta["gridded"] == gridded.to_dict()
+    assert meta["transforms"] == ["log10"] and "log_reflectance" not in meta
     out = tmp_path / "filled"
     argv = ["inpaint", "--model", str(model), "--input", str(base / "*.nc"), "--output", str(out),
             "--tile", "32", "--halo", "4"]  # fmt: skip
@@ -214,6 +235,9 @@ def test_gridded_netcdf_series_trains_and_is_evaluated_end_to_end(tmp_path: Path
     with xr.open_dataset(base / "chl.nc") as before, xr.open_dataset(out / "chl.nc") as after:
         gap = before["chlor_a"].isnull().values
         assert np.isfinite(after["chlor_a"].values).all()
+        # Filled in mg m-3 (10 ** the model's log10 values): positive, in the series' range.
+        filled, known = after["chlor_a"].values[gap], before["chlor_a"].values[~gap]
+        assert filled.min() > 0 and filled.max() < 10 * known.max()
         np.testing.assert_array_equal(after["filled"].values, gap.astype(np.int8))
         np.testing.assert_array_equal(after["chlor_a"].values[~gap], before["chlor_a"].values[~gap])
         assert after["chlor_a_uncertainty"].attrs["units"] == before["chlor_a"].attrs["units"]

@@ -131,9 +131,8 @@ class Executor(base_executor.BaseExecutor):
         for name in config.baselines:
             fillers[name] = baseline_filler(name)
 
-        scores = evaluate(
-            batches(), fillers, data_range, config.coverage_edges, config.panels_per_bucket
-        )
+        scores = evaluate(batches(), fillers, data_range, config.coverage_edges,
+                          config.panels_per_bucket, ingest.band_transforms)  # fmt: skip
         synthetic = None
         if config.synthetic_table:
             sampler = synthetic_sampler(ingest.patch_size)

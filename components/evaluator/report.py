@@ -12,6 +12,7 @@ from components.evaluator.blessing import Decision
 from components.evaluator.scoring import OVERALL, Panel, Scores
 from components.features import REPORT_FILE
 from components.pictures import Picture, picture_bands
+from components.transforms import LOG10
 
 PANELS_FOLDER = "panels"
 COLUMNS = (  # (summary key, heading, format)
@@ -150,6 +151,26 @@ def _per_band_table(metrics: dict, band_names: tuple[str, ...]) -> str:
     return f"<table><tr><th></th>{head}</tr>{body}</table>"
 
 
+def _transformed_table(metrics: dict, band_names: tuple[str, ...]) -> str:
+    """Gap RMSE of the log10 bands in their transformed space; "" without such bands."""
+    transformed = metrics.get("transformed")
+    if transformed is None:
+        return ""
+    logged = [i for i, t in enumerate(transformed["transforms"]) if t == LOG10]
+    head = "".join(f"<th>{html.escape(band_names[i])}</th>" for i in logged)
+    body = "".join(
+        f"<tr><th>{html.escape(name)}</th>"
+        + "".join(f"<td>{'–' if rmse[i] is None else f'{rmse[i]:.3g}'}</td>" for i in logged)
+        + "</tr>"
+        for name, rmse in transformed["gap_rmse"].items()
+    )
+    return (
+        "<h2>Gap RMSE by band, in log10 units</h2><p>The bands modelled in log10 "
+        "(<code>ingest.transforms</code>), scored in that space too.</p>"
+        f"<table><tr><th></th>{head}</tr>{body}</table>"
+    )
+
+
 STYLE = (
     "body{font-family:sans-serif;margin:2em;max-width:80em}"
     "table{border-collapse:collapse;margin:0.5em 0 1.5em}"
@@ -189,6 +210,7 @@ def write_report(
         "of error / σ (ideal 1).</p>",
         f"<h2>All examples</h2>{_html_table(metrics, OVERALL)}",
         f"<h2>Gap RMSE by band</h2>{_per_band_table(metrics, band_names)}",
+        _transformed_table(metrics, band_names),
     ]
     for i, bucket in enumerate(scores.buckets):
         n = metrics["scores"][next(iter(metrics["scores"]))][bucket]["examples"]

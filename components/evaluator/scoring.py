@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from components.evaluator.baselines import BASELINES
 from components.evaluator.data import EvalBatch, mask_origins
-from components.evaluator.metrics import Tally, score
+from components.evaluator.metrics import ErrorSums, Tally, score
 from components.features import (
     INPUT_GAP,
     INPUT_REFLECTANCE,
@@ -19,6 +19,7 @@ from components.features import (
     OUTPUT_SIGMA,
 )
 from components.masks.buckets import coverage_bucket, coverage_bucket_labels
+from components.transforms import is_log10, to_transformed
 from model.export import load_serving
 from model.signature import neighbour_inputs
 
@@ -80,19 +81,39 @@ class Panel:
 
 @dataclass
 class Scores:
-    """Every scorer's tallies by coverage bucket (and OVERALL), and the report's examples."""
+    """Every scorer's tallies by coverage bucket (and OVERALL), and the report's examples;
+    with log10 bands among `transforms`, every scorer's gap errors over all examples in the
+    bands' transformed space (`transformed`)."""
 
     buckets: tuple[str, ...]
     data_range: np.ndarray
     tallies: dict[str, dict[str, Tally]]
     panels: dict[str, list[Panel]]
     masks: dict[str, int]
+    transforms: tuple[str, ...] = ()
+    transformed: dict[str, ErrorSums] = field(default_factory=dict)
 
     def summary(self, name: str, bucket: str = OVERALL) -> dict:
         return self.tallies[name][bucket].summary()
 
+    def transformed_summary(self) -> dict | None:
+        """Each scorer's gap RMSE per band in the bands' transformed space (None for an
+        untransformed band, whose RMSE is the data's units' own); None without log10 bands."""
+        log10 = is_log10(self.transforms)
+        if not any(log10):
+            return None
+        rmse = {name: sums.per_band()["rmse"] for name, sums in self.transformed.items()}
+        return {
+            "transforms": list(self.transforms),
+            "gap_rmse": {
+                name: [v if logged else None for v, logged in zip(values, log10, strict=True)]
+                for name, values in rmse.items()
+            },
+        }
+
     def to_dict(self) -> dict:
-        """The metrics as JSON-ready data: per scorer, overall and per bucket."""
+        """The metrics as JSON-ready data: per scorer, overall and per bucket, and (for log10
+        bands) gap RMSEs in the transformed space."""
         return {
             "buckets": list(self.buckets),
             "masks": dict(self.masks),
@@ -101,6 +122,7 @@ class Scores:
                 name: {bucket: tally.summary() for bucket, tally in by_bucket.items()}
                 for name, by_bucket in self.tallies.items()
             },
+            "transformed": self.transformed_summary(),
         }
 
 
@@ -110,11 +132,14 @@ def evaluate(
     data_range: np.ndarray,
     edges: tuple[float, ...],
     panels_per_bucket: int = 2,
+    transforms: tuple[str, ...] = (),
 ) -> Scores:
     """Fill every batch with every filler and tally the metrics by the masks' coverage bucket.
 
     Examples are bucketed by their mask's coverage, so small masks cannot inflate the scores of
-    large ones; `Scores.masks` counts where the masks came from.
+    large ones; `Scores.masks` counts where the masks came from. Metrics are in the data's
+    units; with log10 bands among `transforms` (each band's, `components.transforms`), the gap
+    errors are also summed in the transformed space, truth and fill alike clamped at its floor.
     """
     labels = coverage_bucket_labels(edges)
     bands = len(data_range)
@@ -122,6 +147,9 @@ def evaluate(
         name: {b: Tally.empty(bands) for b in (*labels, OVERALL)} for name in fillers
     }  # fmt: skip
     panels: dict[str, list[Panel]] = {label: [] for label in labels}
+    logged = any(is_log10(transforms))
+    transformed = {name: ErrorSums.empty(bands) for name in fillers} if logged else {}
+    ones = np.ones(bands)  # ErrorSums' range-scaled sum is not reported in this space
     sources: list[str] = []
     for batch in batches:
         sources.extend(batch.sources)
@@ -133,6 +161,12 @@ def evaluate(
                               None if sigma is None else sigma[i])  # fmt: skip
                 tallies[name][bucket] = tallies[name][bucket].add(tally)
                 tallies[name][OVERALL] = tallies[name][OVERALL].add(tally)
+                if logged:
+                    in_gap = batch.gap[i] & batch.valid[i]
+                    error = to_transformed(filled[i], transforms) - to_transformed(
+                        batch.truth[i], transforms
+                    )
+                    transformed[name] = transformed[name].add(ErrorSums.of(error[in_gap], ones))
             if len(panels[bucket]) < panels_per_bucket:
                 panels[bucket].append(Panel(
                     key, float(batch.coverage[i]), batch.truth[i], batch.valid[i], batch.gap[i],
@@ -141,4 +175,5 @@ def evaluate(
         log.info("scored %d examples with %s", len(sources), ", ".join(fillers))
     if not sources:
         raise ValueError("no evaluation examples to score")
-    return Scores(tuple(labels), np.asarray(data_range), tallies, panels, mask_origins(sources))
+    return Scores(tuple(labels), np.asarray(data_range), tallies, panels, mask_origins(sources),
+                  tuple(transforms), transformed)  # fmt: skip

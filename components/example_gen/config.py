@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import field
 from typing import Annotated, Literal, get_args
 
 from pydantic import Field, StrictInt, StrictStr
@@ -9,6 +10,7 @@ from pydantic import Field, StrictInt, StrictStr
 from components.configuration import Fraction, Positive, Section, check_range, section
 from components.gridded.config import GriddedConfig
 from components.olci.format import BAND_NAMES, RHO_W
+from components.transforms import Transform, band_transforms
 
 Kind = Literal["olci", "netcdf", "geotiff"]
 KINDS = get_args(Kind)
@@ -34,6 +36,10 @@ class IngestConfig(Section):
             as context (the same window of the k scenes before and the k after it, with their
             own gaps and time offsets; `components.example_gen.temporal`); 0 for none. Needs
             gridded inputs: OLCI swath products share no grid, so they refuse it.
+        transforms: the transform of each band named ("log10" for log-normal variables such as
+            chlorophyll, or "none"); bands not named are untransformed. Transform normalises
+            each band in its transformed space, and the model records the transforms and
+            applies them in its serving graph (`components.transforms`).
     """
 
     kind: Kind = "olci"
@@ -44,6 +50,7 @@ class IngestConfig(Section):
     gridded: GriddedConfig | None = None
     harvest_coverage: tuple[Fraction, Fraction] = (0.02, 0.9)
     temporal_window: Annotated[StrictInt, Field(ge=0)] = 0
+    transforms: dict[StrictStr, Transform] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.bands:
@@ -51,6 +58,10 @@ class IngestConfig(Section):
         if self.kind == "olci" and (unknown := set(self.bands) - set(BAND_NAMES)):
             raise ValueError(f"bands {sorted(unknown)} are not OLCI L2 WFR bands {BAND_NAMES}")
         check_range("harvest_coverage", self.harvest_coverage)
+        if unknown := [band for band in self.transforms if band not in self.bands]:
+            raise ValueError(
+                f"transforms name {unknown}, which are not among bands {list(self.bands)}"
+            )
         if self.kind == "netcdf" and self.gridded is None:
             raise ValueError("kind 'netcdf' needs a gridded configuration (GriddedConfig)")
         if self.kind == "olci" and self.temporal_window:
@@ -59,6 +70,11 @@ class IngestConfig(Section):
                 "geotiff): OLCI swath products (kind olci) share no grid, so no scene has a "
                 "previous or next one at the same pixels"
             )
+
+    @property
+    def band_transforms(self) -> tuple[str, ...]:
+        """Each band's transform, in the bands' order."""
+        return band_transforms(self.bands, self.transforms)
 
     @property
     def quantity(self) -> str | None:

@@ -13,6 +13,7 @@ import tensorflow_transform as tft
 
 from components import features
 from components.transform.normalise import normalise, to_working
+from components.transforms import NONE
 
 # Output feature names (inputs to the Trainer).
 REFLECTANCE = features.REFLECTANCE  # (size, size, bands) float32, normalised, 0 where invalid
@@ -46,21 +47,25 @@ def preprocessing_fn(inputs: dict[str, tf.Tensor], custom_config: dict[str, Any]
 
     Args:
         inputs: dense features as SchemaGen inferred them (flattened patches).
-        custom_config: {"log": bool} — statistics and normalisation on log10(reflectance).
+        custom_config: {"transforms": each band's transform, in order (`components.transforms`;
+            IngestConfig.band_transforms)}: statistics and normalisation in each band's
+            transformed space; none given means none.
     """
-    log = bool(custom_config.get("log", False))
     size, bands = patch_geometry(inputs[features.REFLECTANCE], inputs[features.VALID])
+    transforms = tuple(custom_config.get("transforms") or (NONE,) * bands)
+    if len(transforms) != bands:
+        raise ValueError(f"{len(transforms)} transforms {list(transforms)} for {bands} bands")
     x = tf.reshape(tf.cast(inputs[features.REFLECTANCE], tf.float32), [-1, size, size, bands])
     valid = tf.reshape(tf.cast(inputs[features.VALID], tf.float32), [-1, size, size, 1])
 
     pixels = tf.boolean_mask(tf.reshape(x, [-1, bands]), tf.reshape(valid, [-1]) > 0)
-    working = to_working(pixels, log)
+    working = to_working(pixels, transforms)
     mean = tft.mean(working, reduce_instance_dims=False)
     std = tf.maximum(tf.sqrt(tft.var(working, reduce_instance_dims=False)), MIN_STD)
 
     batch = tf.shape(x)[0]
     outputs = {
-        REFLECTANCE: normalise(x, mean, std, log) * valid,
+        REFLECTANCE: normalise(x, mean, std, transforms) * valid,
         VALID: valid,
         BAND_MEAN: tf.tile(mean[tf.newaxis, :], [batch, 1]),
         BAND_STD: tf.tile(std[tf.newaxis, :], [batch, 1]),
@@ -71,7 +76,7 @@ def preprocessing_fn(inputs: dict[str, tf.Tensor], custom_config: dict[str, Any]
         shape = [-1, window, size, size]
         neighbours = tf.reshape(tf.cast(inputs[NEIGHBOURS], tf.float32), [*shape, bands])
         neighbour_valid = tf.reshape(tf.cast(inputs[NEIGHBOUR_VALID], tf.float32), [*shape, 1])
-        outputs[NEIGHBOURS] = normalise(neighbours, mean, std, log) * neighbour_valid
+        outputs[NEIGHBOURS] = normalise(neighbours, mean, std, transforms) * neighbour_valid
         outputs[NEIGHBOUR_VALID] = neighbour_valid
         outputs[NEIGHBOUR_OFFSET] = tf.reshape(
             tf.cast(inputs[NEIGHBOUR_OFFSET], tf.float32), [-1, window]
