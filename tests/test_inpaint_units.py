@@ -22,6 +22,7 @@ from pipelines.inpaint.job import (
 )
 from pipelines.inpaint.model import ModelInfo, read_model_info
 from pipelines.inpaint.scene import (
+    block_tiles,
     decode_block,
     encode_block,
     fill_mask,
@@ -185,6 +186,33 @@ def test_tile_input_pads_past_the_scene_edge() -> None:
     assert refl.shape == (32, 32, 2) and mask.shape == (32, 32)
     assert np.isnan(refl[20:]).all() and not mask[20:].any() and not mask[:, 30:].any()
     assert mask[:20, :30].all()
+
+
+def test_block_tiles_sends_only_tiles_with_a_gap_and_counts_every_tile() -> None:
+    from components.inpaint.tiling import TileReason, block_layout
+
+    _, blocks = block_layout(40, 40, 16, 2, 1)
+    block = blocks[1]  # the second row of tiles, read as rows 12.. of the scene
+    start = block.rows.start
+    rows = range(start, block.rows.stop)
+    values = np.arange(len(rows) * 40 * 2, dtype=np.float32).reshape(len(rows), 40, 2)
+    gap = np.zeros((len(rows), 40), bool)
+    gap[2, 3] = True  # in the first tile only
+    water = np.ones((len(rows), 40), bool)
+    water[:, 24:] = False  # the last tile sees no water
+    neighbours = np.stack([values + 1000.0, values + 2000.0])
+    counts = dict.fromkeys((r.value for r in TileReason), 0)
+    tiles = block_tiles(values, gap, water, block, 16, start, counts, neighbours,
+                        np.array([-1.0, 1.0], np.float32))  # fmt: skip
+    assert counts == {"fill": 1, "no_gap": 1, "no_water": 1}
+    first = block.tiles[0]
+    assert tiles.indices == (first.index,)
+    np.testing.assert_array_equal(tiles.values[0], values[first.slices(start)])
+    assert tiles.gaps[0, 2, 3] and tiles.gaps.sum() == 1
+    np.testing.assert_array_equal(tiles.neighbours[0, 1], values[first.slices(start)] + 2000.0)
+    np.testing.assert_array_equal(tiles.offsets, [-1.0, 1.0])
+    assert block_tiles(values, np.zeros_like(gap), water, block, 16, start, counts) is None
+    assert counts == {"fill": 1, "no_gap": 3, "no_water": 2}
 
 
 def test_block_files_round_trip() -> None:

@@ -45,12 +45,12 @@ from components.gridded import (
 from components.gridded.geotiff import geotiff_band_names
 from components.gridded.geotiff_writer import sidecars, write_filled_geotiff
 from components.gridded.series_writer import SeriesWriter
-from components.inpaint.tiling import TileReason, tile_needs_model
+from components.inpaint.tiling import TileReason
 from components.olci.commit import remove_stale_temporaries
 from components.olci.storage import gcs_object, is_gcs, local_copy, upload_file
-from pipelines.inpaint.model import ModelInfo, Tiles
-from pipelines.inpaint.neighbours import SeriesNeighbours, SeriesWindows, neighbour_tiles
-from pipelines.inpaint.scene import decode_block, tile_input
+from pipelines.inpaint.model import ModelInfo
+from pipelines.inpaint.neighbours import SeriesNeighbours, SeriesWindows
+from pipelines.inpaint.scene import block_tiles, decode_block
 from pipelines.inpaint.stages import (
     OUTCOMES,
     SKIPPED,
@@ -264,21 +264,10 @@ class PlanSeries(PlanInputs):
                     neighbours, offsets = around.around(index, (height, width))
                 _, blocks = config.blocks(height, width)
                 for b, block in enumerate(blocks):
-                    inputs, context, indices = [], [], []
-                    for tile in block.tiles:
-                        window = tile.slices()
-                        reason = tile_needs_model(gap[window], water[window])
-                        counts[reason.value] += 1
-                        if reason is TileReason.FILL:
-                            inputs.append(tile_input(values, gap, tile, config.tile, 0))
-                            if neighbours is not None:
-                                context.append(neighbour_tiles(neighbours, tile, config.tile))
-                            indices.append(tile.index)
-                    if inputs:
+                    tiles = block_tiles(values, gap, water, block, config.tile, 0, counts,
+                                        neighbours, offsets)  # fmt: skip
+                    if tiles is not None:
                         key = (name, height, width, index * len(blocks) + b)
-                        tiles = Tiles(np.stack([i[0] for i in inputs]),
-                                      np.stack([i[1] for i in inputs]), tuple(indices),
-                                      np.stack(context) if context else None, offsets)  # fmt: skip
                         yield beam.pvalue.TaggedOutput(TILES, (key, tiles))
                 bar.update()
         for reason, n in counts.items():

@@ -48,7 +48,6 @@ from components.inpaint.tiling import (
     TilePlan,
     TileReason,
     block_layout,
-    tile_needs_model,
 )
 from components.olci import (
     ProductWriter,
@@ -67,7 +66,6 @@ from pipelines.inpaint.model import (
     NAMESPACE,
     BlockModelHandler,
     ModelInfo,
-    Tiles,
     check_saved_model,
     read_model_info,
 )
@@ -78,7 +76,13 @@ from pipelines.inpaint.outputs import (
     publish,
     remove_output,
 )
-from pipelines.inpaint.scene import decode_block, encode_block, output_name, read_rows, tile_input
+from pipelines.inpaint.scene import (
+    block_tiles,
+    decode_block,
+    encode_block,
+    output_name,
+    read_rows,
+)
 from pipelines.inpaint.stages import (
     FAILED,
     FAILURES,
@@ -330,18 +334,9 @@ class PlanProduct(PlanInputs):
             with block_progress(name, len(blocks)) as bar:
                 for b, block in enumerate(blocks):
                     reflectance, gap, water = read_rows(ds, block.rows, bands)
-                    inputs, indices = [], []
-                    for tile in block.tiles:
-                        window = tile.slices(block.rows.start)
-                        reason = tile_needs_model(gap[window], water[window])
-                        counts[reason.value] += 1
-                        if reason is TileReason.FILL:
-                            inputs.append(tile_input(reflectance, gap, tile, config.tile,
-                                                     block.rows.start))  # fmt: skip
-                            indices.append(tile.index)
-                    if inputs:
-                        tiles = Tiles(np.stack([i[0] for i in inputs]),
-                                      np.stack([i[1] for i in inputs]), tuple(indices))  # fmt: skip
+                    tiles = block_tiles(reflectance, gap, water, block, config.tile,
+                                        block.rows.start, counts)  # fmt: skip
+                    if tiles is not None:
                         yield beam.pvalue.TaggedOutput(TILES, ((name, height, width, b), tiles))
                     bar.update()
         for reason, n in counts.items():

@@ -34,10 +34,8 @@ from components.example_gen.temporal import (
     series_scene_refs,
 )
 from components.gridded import GriddedConfig, SceneTimeError, open_scene
-from components.inpaint.tiling import Tile
 from components.olci.errors import ProductError
 from components.olci.storage import local_copy
-from pipelines.inpaint.scene import tile_window
 
 
 def timed_scenes(path: str, local: Path, layout: GriddedConfig) -> list[tuple[str, SceneRef, str]]:
@@ -162,8 +160,3 @@ class SeriesNeighbours:
                                         f"{self._path})") from None  # fmt: skip
         values, valid = neighbour_arrays([scene], self._layout.variables, shape)
         return np.where(valid[0, ..., np.newaxis], values[0], np.float32(np.nan))
-
-
-def neighbour_tiles(neighbours: np.ndarray, tile: Tile, size: int) -> np.ndarray:
-    """The same tile of every neighbour (2k, size, size, bands), NaN past the scene's edge."""
-    return np.stack([tile_window(n, tile, size, 0, np.nan) for n in neighbours])

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
-from components.inpaint.tiling import Tile
+from components.inpaint.tiling import RowGroup, Tile, TileReason, tile_needs_model
+from pipelines.inpaint.model import Tiles
 
 PRODUCT_SUFFIX = ".SEN3"
 
@@ -54,6 +55,40 @@ def tile_input(
     """A tile's model input, padded to `size` (NaN reflectance, no gap) past the scene's edge."""
     return (tile_window(reflectance, tile, size, row_offset, np.nan),
             tile_window(gap, tile, size, row_offset, False))  # fmt: skip
+
+
+def block_tiles(
+    values: np.ndarray,
+    gap: np.ndarray,
+    water: np.ndarray,
+    block: RowGroup,
+    size: int,
+    row_offset: int,
+    counts: dict[str, int],
+    neighbours: np.ndarray | None = None,
+    offsets: np.ndarray | None = None,
+) -> Tiles | None:
+    """The model's input for a row block: its tiles that hold a gap (None when none does).
+
+    Every tile's `TileReason` is counted in `counts`. `values`, `gap` and `water` hold scene
+    rows from `row_offset` on; `neighbours` (2k, rows, columns, bands), the same rows of the
+    scene's neighbours in time (with their `offsets`), for a model with a temporal window.
+    """
+    inputs, context, indices = [], [], []
+    for tile in block.tiles:
+        window = tile.slices(row_offset)
+        reason = tile_needs_model(gap[window], water[window])
+        counts[reason.value] += 1
+        if reason is TileReason.FILL:
+            inputs.append(tile_input(values, gap, tile, size, row_offset))
+            if neighbours is not None:
+                context.append(np.stack([tile_window(n, tile, size, row_offset, np.nan)
+                                         for n in neighbours]))  # fmt: skip
+            indices.append(tile.index)
+    if not inputs:
+        return None
+    return Tiles(np.stack([i[0] for i in inputs]), np.stack([i[1] for i in inputs]),
+                 tuple(indices), np.stack(context) if context else None, offsets)  # fmt: skip
 
 
 def tile_window(array: np.ndarray, tile: Tile, size: int, row_offset: int, fill) -> np.ndarray:
