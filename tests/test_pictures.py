@@ -55,7 +55,7 @@ def test_trainer_grid_of_an_olci_subset(tmp_path: Path) -> None:
     batch = {"reflectance": tf.constant(truth), "gap": tf.constant(gap),
              "valid": tf.ones((2, 8, 8, 1))}  # fmt: skip
     mean, std = np.array([0.01, 0.02, 0.03], np.float32), np.full(3, 0.005, np.float32)
-    grid, picture = _image_grid(batch, [tf.constant(truth)], mean, std, False,
+    grid, picture = _image_grid(batch, [tf.constant(truth)], mean, std, ("none",) * 3,
                                 picture_bands(SUBSET))  # fmt: skip
     assert grid.shape == (2, 8, 32, 3)
     assert grid.min() >= 0.0 and grid.max() <= 1.0
