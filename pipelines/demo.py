@@ -21,6 +21,7 @@ from pipelines.outputs import latest_artifact
 
 # The demo model trains for about a minute on two cores. It corrects an in-graph biharmonic
 # first guess, so it is blessed only when it beats both classical fills on the evaluation masks.
+FILL_TILE = 128  # the batch job's tile for the held-out product (see `run`)
 DEMO_CONFIG = """\
 # s3inpaint training configuration (fields of pipelines.config.PipelineConfig)
 pipeline_name: s3inpaint-demo
@@ -64,10 +65,13 @@ def run(
     cli(["sample-data", str(held_out), "--products", "1", "--size", str(size[0]), str(size[1]),
          "--seed", str(seed + 1000), "--cloud-fraction", "0.4"])  # fmt: skip
     model = _model_to_apply(out / "pipeline")
+    # The job's default tile is the training patch (32 here): the held-out product's wide clouds
+    # would hold whole tiles without one observed pixel, which fill flat. Tiles of FILL_TILE see
+    # the clouds' edges.
     print(f"\n$ s3inpaint inpaint --model {model} --input '{held_out}/*' --output {filled} "
-          "--quicklook")  # fmt: skip
+          f"--tile {FILL_TILE} --quicklook")  # fmt: skip
     code = cli(["inpaint", "--model", str(model), "--input", f"{held_out}/*",
-                "--output", str(filled), "--quicklook"])  # fmt: skip
+                "--output", str(filled), "--tile", str(FILL_TILE), "--quicklook"])  # fmt: skip
     if code:
         return code
     print(f"\nSample products: {product_dir}\nQuicklooks:      {look_dir}")
