@@ -16,7 +16,8 @@ needs pyproj and the patch extractor works without them.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -58,11 +59,8 @@ def open_geotiff(
         GriddedError: a subclass naming the path and what is wrong with the file.
         ValueError: `band_names` repeat or use a name the scene contract reserves.
     """
-    if band_names is not None:
-        band_names = check_band_names("band_names", tuple(band_names))
     source = str(path)
-    with _open(source) as src:
-        names = _band_names(src, source, band_names)
+    with _named(source, band_names) as (src, names):
         data = src.read(out_dtype=np.float64 if src.dtypes[0] == "float64" else np.float32)
         keep = src.read_masks() != 0
         for i, (scale, offset) in enumerate(zip(src.scales, src.offsets, strict=True)):
@@ -97,11 +95,20 @@ def geotiff_band_names(
         GriddedError: a subclass naming the path and what is wrong with the file.
         ValueError: `band_names` repeat or use a name the scene contract reserves.
     """
+    with _named(str(path), band_names) as (_, names):
+        return names
+
+
+@contextmanager
+def _named(
+    source: str, band_names: Sequence[str] | None
+) -> Iterator[tuple[rasterio.DatasetReader, tuple[str, ...]]]:
+    """The GeoTIFF at `source`, open, with its bands' names (`band_names`, checked, or the
+    file's own: see `open_geotiff`)."""
     if band_names is not None:
         band_names = check_band_names("band_names", tuple(band_names))
-    source = str(path)
     with _open(source) as src:
-        return _band_names(src, source, band_names)
+        yield src, _band_names(src, source, band_names)
 
 
 def _open(source: str) -> rasterio.DatasetReader:
