@@ -86,6 +86,7 @@ def read_raw(input_base: Path) -> Run:
 
 def ingest_pipeline(input_base: Path, output: Path, mode: str) -> Any:
     """The Beam pipeline: `_InputToExamples` on `input_base`, one split written under `output`."""
+    # Deferred: Beam and TFX (seconds) load only for the ingest, after main's use_keras_3().
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
     from tfx.components.example_gen.write_split import WriteSplit
@@ -117,6 +118,7 @@ def ingest_pipeline(input_base: Path, output: Path, mode: str) -> Any:
 
 
 def _patches_counted(result: Any) -> int:
+    # Deferred: Beam and TFX (seconds) load only for the ingest, after main's use_keras_3().
     from apache_beam.metrics.metric import MetricsFilter
 
     from components.example_gen.executor import NAMESPACE
@@ -127,6 +129,7 @@ def _patches_counted(result: Any) -> int:
 
 def _check_output(output: Path, counted: int) -> tuple[int, int]:
     """The records and bytes written; raise if a product failed or the counts disagree."""
+    # Deferred: TensorFlow (seconds) loads only to count the records, after main's use_keras_3().
     import tensorflow as tf
 
     from components.example_gen.executor import BAD_PRODUCTS

@@ -33,6 +33,10 @@ quiet_libraries()
 
 import numpy as np  # noqa: E402
 
+from components.olci import BAND_NAMES, open_product  # noqa: E402
+from components.sample.products import write_sample_product  # noqa: E402
+from model.config import ModelConfig  # noqa: E402
+
 OUTPUT = Path(__file__).resolve().parent / "output"
 FULL_SIZE = (4091, 4865)
 GOAL_SHARE, GOAL_RSS_GB = 0.85, 2.5
@@ -41,8 +45,6 @@ GB = 2**30
 
 def scene(shape: tuple[int, int], output: Path) -> Path:
     """The cached sample product of `shape` (seed 2024) under `output`."""
-    from components.sample.products import write_sample_product
-
     folder = output / f"inpaint_scene_{shape[0]}x{shape[1]}"
     found = sorted(folder.glob("*.SEN3"))
     if found:
@@ -53,8 +55,7 @@ def scene(shape: tuple[int, int], output: Path) -> Path:
 
 def export(product: Path, width: int, output: Path) -> Path:
     """An untrained cmunet of `width`, exported with the scene's per-band mean and std."""
-    from components.olci import BAND_NAMES, open_product
-    from model.config import ModelConfig
+    # Deferred: TensorFlow (seconds) loads only to export the model.
     from model.export import export_model
     from model.gan import build_networks
 
@@ -84,6 +85,7 @@ def peak_rss_bytes() -> int:
 
 def run_job(settings: dict) -> dict:
     """The job of `settings` (InpaintConfig's fields) in this process; its figures."""
+    # Deferred: Beam (seconds) loads only where the job runs, in the measured child.
     from pipelines.inpaint.job import InpaintConfig, run
 
     summary = run(InpaintConfig(**{**settings, "inputs": tuple(settings["inputs"])}))

@@ -28,8 +28,12 @@ from pipelines.environment import quiet_libraries, use_keras_3
 use_keras_3()
 quiet_libraries()
 
+import netCDF4  # noqa: E402
 import numpy as np  # noqa: E402
 from inpaint_scene import GOAL_RSS_GB, in_child, run_job  # noqa: E402
+
+from components.sample.fields import power_law_noise, standardise, top_share  # noqa: E402
+from model.config import ModelConfig  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parent / "output"
 VARIABLE = "chlor_a"
@@ -41,10 +45,6 @@ LAYOUT = {"variables": [VARIABLE], "time_dim": "time", "y_dim": "lat", "x_dim": 
 def series(days: int, shape: tuple[int, int], output: Path) -> Path:
     """The cached series of `days` on a grid of `shape` under `output`, written day by day:
     a fixed log-normal field with a drifting daily part, under a drifting cloud field."""
-    import netCDF4
-
-    from components.sample.fields import power_law_noise, standardise, top_share
-
     path = output / f"inpaint_series_{days}x{shape[0]}x{shape[1]}.nc"
     if path.exists():
         return path
@@ -79,9 +79,7 @@ def series(days: int, shape: tuple[int, int], output: Path) -> Path:
 
 def export(path: Path, width: int, tile: int, output: Path) -> Path:
     """An untrained one-band cmunet of `width` with the series' statistics, layout and patch."""
-    import netCDF4
-
-    from model.config import ModelConfig
+    # Deferred: TensorFlow (seconds) loads only to export the model.
     from model.export import export_model
     from model.gan import build_networks
 

@@ -57,6 +57,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
 
 from components.evaluator.baselines import BASELINES
 from components.evaluator.metrics import calibration
@@ -65,11 +66,20 @@ from components.evaluator.transplant import (
     pick_cloud_sources,
     tile_to,
 )
+from components.example_gen.config import IngestConfig
 from components.features import MODEL_DESCRIPTION
+from components.gridded import GriddedConfig
 from components.gridded.eof import eof_fill
+from components.gridded.samples import write_netcdf_series
 from components.inpaint.scene_fill import TileFiller, fill_scene
 from components.masks.buckets import coverage_bucket, coverage_bucket_labels
+from components.sample.series import sample_series
+from model.config import ModelConfig
 from model.signature import neighbour_inputs
+from pipelines.config import PipelineConfig
+from pipelines.environment import use_keras_3
+from pipelines.local_runner import run_local
+from pipelines.outputs import latest_artifact
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "real_ocean"
@@ -122,8 +132,6 @@ class Case:
 
 
 def _open(name: str):
-    import xarray as xr
-
     path = DATA / name
     if not path.is_file():
         sys.exit(f"{path}: missing; this benchmark reads ../shared/data/real_ocean beside the "
@@ -197,10 +205,6 @@ def rrs_scene_case(seed: int) -> Case:
 def sample_case(targets: int, seed: int, folder: Path) -> Case:
     """The small mode: a synthetic chlorophyll series (`s3inpaint`'s gridded sample data, no
     land), scored like the real series; what the tests run so the benchmark cannot rot."""
-    import xarray as xr
-
-    from components.gridded.samples import write_netcdf_series
-
     path = write_netcdf_series(folder / "sample_series.nc", times=12, shape=(48, 64),
                                gap_fraction=0.35, seed=seed)  # fmt: skip
     with xr.open_dataset(path) as ds:
@@ -216,8 +220,6 @@ def sample_case(targets: int, seed: int, folder: Path) -> Case:
 def sample_series_case(targets: int, days: int, seed: int) -> Case:
     """The time-coherent sample series (`s3inpaint sample-data --series`), scored like the real
     series: its own clouds are the gaps, the clearest days of the second half the targets."""
-    from components.sample.series import sample_series
-
     ds = sample_series(days=days, seed=seed)
     chl = ds["chlor_a"].values.astype(np.float32)
     sea = ds["land"].values == 0
@@ -253,6 +255,7 @@ def baseline_tiles(name: str) -> TileFiller:
 
 def classical_tiles(iterations: int) -> TileFiller:
     """The in-graph classical fill (`model/classical.py`), a batch of tiles at a time."""
+    # Deferred: TensorFlow (seconds) loads only for this fill, after main's use_keras_3().
     from model.classical import classical_fill
 
     def fill_tiles(values: np.ndarray, to_fill: np.ndarray) -> np.ndarray:
@@ -271,6 +274,7 @@ def model_tiles(serving_dir: str, log10: bool, bands: int = 0,
     With `offsets` (2k,) days, a model with a temporal window: each tile's first `bands`
     channels are the tile, the others its 2k neighbours' (oldest first), NaN where unobserved.
     """
+    # Deferred: TensorFlow (seconds) loads only for this fill, after main's use_keras_3().
     import tensorflow as tf
 
     from model.export import load_serving
@@ -416,8 +420,6 @@ def evaluate(case: Case, fillers: dict[str, SceneFiller], tile: int) -> dict:
 
 def write_training_series(case: Case, path: Path) -> Path:
     """The case's trainable data as a NetCDF series the pipeline's gridded ingest reads."""
-    import xarray as xr
-
     values = case.training_values()
     if case.crop:  # a single scene: overlapping crops become the series' scenes
         scene, side = values[0], min(case.crop, *values.shape[1:3])
@@ -447,13 +449,6 @@ def train_model(case: Case, workdir: Path, args: argparse.Namespace,
                 window: int = 0) -> tuple[str, dict]:  # fmt: skip
     """Train through the real pipeline on the case's data, with a temporal window of `window`
     days each side; (exported model, its metadata)."""
-    from components.example_gen.config import IngestConfig
-    from components.gridded import GriddedConfig
-    from model.config import ModelConfig
-    from pipelines.config import PipelineConfig
-    from pipelines.local_runner import run_local
-    from pipelines.outputs import latest_artifact
-
     data = write_training_series(case, workdir / "data" / "series.nc")
     gridded = GriddedConfig(variables=case.bands, mask_variable="land")
     config = PipelineConfig(
@@ -557,11 +552,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=OUTPUT / "quality.json")
     args = parser.parse_args(argv)
 
-    from pipelines.environment import use_keras_3
-
-    use_keras_3()
-    from model.config import ModelConfig
-
+    use_keras_3()  # before the fills import TensorFlow
     iterations = ModelConfig().classical_iterations if args.iterations is None else args.iterations
     results = []
     args.workdir = args.workdir or Path(tempfile.mkdtemp(prefix="s3inpaint-quality-"))

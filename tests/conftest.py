@@ -10,13 +10,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from gcp_storage_emulator.server import create_server
 
 from pipelines.environment import use_keras_3
 
 use_keras_3()  # before any test imports TensorFlow or tensorflow_transform
 
 from components.example_gen.config import IngestConfig  # noqa: E402
+from components.olci import storage  # noqa: E402
 from components.sample.products import write_sample_product  # noqa: E402
+from model.config import ModelConfig  # noqa: E402
+from pipelines.config import PipelineConfig  # noqa: E402
+from pipelines.local_runner import run_local  # noqa: E402
 
 TINY = (64, 80)
 
@@ -55,10 +60,6 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def gcs() -> Iterator[object]:
     """A google.cloud.storage client talking to a gcp-storage-emulator server on 127.0.0.1."""
-    from gcp_storage_emulator.server import create_server
-
-    from components.olci import storage
-
     port = _free_port()
     server = create_server("127.0.0.1", port, in_memory=True)
     server.start()
@@ -103,10 +104,6 @@ class PipelineRun:
 @pytest.fixture(scope="session")
 def olci_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     """The whole pipeline on LocalDagRunner over two spans of tiny products, run once."""
-    from model.config import ModelConfig
-    from pipelines.config import PipelineConfig
-    from pipelines.local_runner import run_local
-
     base = tmp_path_factory.mktemp("archive")
     for span, seeds in ((1, (11,)), (2, (21, 22, 23, 24, 25, 26))):
         for seed in seeds:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.config import ModelConfig
+
 
 def temporal_unet(corrected: bool, window: int = 1):
     """A tiny temporal UNet (one band, `window` scenes each side); with `corrected`, its zero-
     initialised output layer is given random weights, so the network's correction (and so
     the neighbours) shape the fill."""
+    # Deferred: Keras and TensorFlow take seconds to import, and the test modules that import
+    # this one are collected without them.
     import keras
 
-    from model.config import ModelConfig
     from model.gan import build_generator
 
     keras.utils.set_random_seed(3)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import netCDF4
 import numpy as np
 import pytest
 
@@ -65,8 +66,6 @@ def test_info_json_fractions_match_the_flags(product: Path, capsys) -> None:
 def test_info_says_a_product_without_water_has_no_gap(product: Path, tmp_path: Path,
                                                       capsys) -> None:  # fmt: skip
     """All flags cleared: no pixel is land, none is water; nothing is a gap (not "100 %")."""
-    import netCDF4
-
     dry = Path(shutil.copytree(product, tmp_path / product.name))
     with netCDF4.Dataset(dry / "wqsf.nc", "a") as nc:
         nc["WQSF"][:] = 0

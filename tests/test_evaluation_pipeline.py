@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
 
+from components.evaluator.config import EvaluatorConfig
+from components.example_gen.config import IngestConfig
 from components.sample.products import write_sample_product
+from model.config import CG_ITERATIONS, ModelConfig
+from pipelines.cli import main
+from pipelines.config import PipelineConfig
+from pipelines.local_runner import run_local
+from pipelines.outputs import latest_artifact
 
 pytestmark = pytest.mark.slow
 
@@ -47,17 +59,6 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     metadata: its generator never learns (learning rate 0) and corrects the rough push-pull
     first guess (no biharmonic iterations); then the same config warm-started from the blessed
     model."""
-    import contextlib
-    import io
-
-    from components.evaluator.config import EvaluatorConfig
-    from components.example_gen.config import IngestConfig
-    from model.config import CG_ITERATIONS, ModelConfig
-    from pipelines.cli import main
-    from pipelines.config import PipelineConfig
-    from pipelines.local_runner import run_local
-    from pipelines.outputs import latest_artifact
-
     base = tmp_path_factory.mktemp("products")
     for seed in (31, 32, 33, 34, 35, 36):
         write_sample_product(base, (64, 64), seed, cloud_fraction=0.2)
@@ -137,6 +138,7 @@ def test_first_run_is_judged_against_baselines_and_pushed(runs: Runs) -> None:
 
 
 def test_pushed_model_fills_gaps_and_keeps_observed_pixels(runs: Runs) -> None:
+    # Deferred: model.export imports TensorFlow, seconds that collecting this module skips.
     from model.export import load_serving
 
     serve = load_serving(str(next(p for p in runs.serving.iterdir() if p.is_dir())))
@@ -167,8 +169,6 @@ def test_crippled_retrain_is_compared_with_the_blessed_model_and_not_pushed(runs
 
 def test_train_command_shows_progress_table_and_report(runs: Runs) -> None:
     out = runs.cli_output
-    import re
-
     done = re.findall(r"\[(\d)/9\] (\w+) done in \d+ s", out)
     assert [int(i) for i, _ in done] == list(range(1, 10))
     names = [name for _, name in done]
@@ -180,9 +180,6 @@ def test_train_command_shows_progress_table_and_report(runs: Runs) -> None:
 
 
 def test_blessings_are_recorded_in_ml_metadata_for_the_resolver(runs: Runs) -> None:
-    from ml_metadata.metadata_store import metadata_store
-    from ml_metadata.proto import metadata_store_pb2
-
     config = metadata_store_pb2.ConnectionConfig()
     config.sqlite.filename_uri = str(runs.root / "metadata.sqlite")
     store = metadata_store.MetadataStore(config)

@@ -11,6 +11,7 @@ from scipy.ndimage import binary_dilation
 from skimage.metrics import structural_similarity
 
 from components.evaluator.baselines import BASELINES, biharmonic_fill, mean_fill
+from components.evaluator.blessing import Decision
 from components.evaluator.metrics import Tally, calibration, gap_ssim, score, ssim, ssim_map
 
 
@@ -342,7 +343,7 @@ def test_baselines_reject_mismatched_masks(rng, name):
 def test_log10_bands_are_also_scored_in_their_transformed_space(rng, tmp_path):
     """Chlorophyll (log10) beside SST: metrics in the data's units, and chlorophyll's gap RMSE
     in log10 units too (a fill 10 % high everywhere is log10(1.1) off); SST has none there."""
-    from components.evaluator.blessing import Decision
+    # Deferred: these modules import TensorFlow, seconds that collecting this module skips.
     from components.evaluator.data import EvalBatch
     from components.evaluator.report import write_report
     from components.evaluator.scoring import evaluate

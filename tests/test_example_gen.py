@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from components import features
 from components.example_gen.config import IngestConfig
-from components.example_gen.patches import extract_patches, grid_offsets
+from components.example_gen.patches import MIN_WATER_SHARE, extract_patches, grid_offsets
+from components.example_gen.scenes import SceneRef, open_scene
 from components.olci import open_product
 from components.olci.storage import list_products
 
@@ -68,8 +69,6 @@ def test_patch_content_and_invalid_pixels_zeroed() -> None:
 
 
 def test_patches_from_a_product_are_valid_water_and_may_hold_land(product: Path) -> None:
-    from components.example_gen.patches import MIN_WATER_SHARE
-
     with open_product(product) as ds:
         patches = list(extract_patches(ds, ["Oa04", "Oa08"], 8, min_valid=1.0))
         assert patches
@@ -87,8 +86,6 @@ def test_patches_from_a_product_are_valid_water_and_may_hold_land(product: Path)
 
 def test_collections_003_and_004_give_the_same_patches(product: Path, product_004: Path) -> None:
     """Both collections are read as ρw, so one training set can mix them."""
-    from components.example_gen.scenes import SceneRef, open_scene
-
     config = IngestConfig(bands=("Oa04", "Oa08"), patch_size=8, min_valid=1.0)
     patches = []
     for path in (product, product_004):
@@ -101,6 +98,7 @@ def test_collections_003_and_004_give_the_same_patches(product: Path, product_00
 
 
 def test_patch_example_encoding() -> None:
+    # Deferred: the encoding imports TensorFlow, seconds that collecting this module skips.
     from components.example_gen.encoding import example_key, patch_example
 
     valid = np.ones((8, 8), bool)
@@ -160,6 +158,7 @@ def test_list_products_gcs_folders_and_zips(gcs) -> None:
 
 @pytest.mark.slow
 def test_component_refuses_a_split_that_is_not_by_product() -> None:
+    # Deferred: TFX and TensorFlow take seconds to import; collecting this module skips them.
     from tfx.proto import example_gen_pb2
 
     from components.example_gen.component import OlciExampleGen, split_by_product
@@ -181,6 +180,7 @@ def test_component_refuses_a_split_that_is_not_by_product() -> None:
 
 @pytest.mark.slow
 def test_mask_gen_checks_its_arguments() -> None:
+    # Deferred: TFX and TensorFlow take seconds to import; collecting this module skips them.
     from tfx.types import channel, standard_artifacts
 
     from components.mask_gen.component import MaskGen

@@ -35,6 +35,7 @@ def _save_model(path: Path, bands: tuple[str, ...], meta: dict | None = None) ->
     """A SavedModel with the serving contract for `bands`: in the gap, each band's mean over the
     tile's observed pixels plus CONSTANT times its channel number (1, 2, ...), with SIGMA as
     the uncertainty; `meta` goes into its description."""
+    # Deferred: TensorFlow takes seconds to import; collecting this module skips it.
     import tensorflow as tf
 
     steps = tf.constant([CONSTANT * (i + 1) for i in range(len(bands))], tf.float32)

@@ -16,6 +16,7 @@ from pathlib import Path
 import netCDF4
 import numpy as np
 import pytest
+import rasterio
 from damage import (
     all_fill_band,
     all_fill_latitude,
@@ -26,11 +27,13 @@ from damage import (
 
 from components.olci import BAND_NAMES, open_product, verify_product
 from components.olci.format import BANDS, FILL_FILE
+from components.olci.storage import materialise
 from components.sample.products import write_sample_product
 from pipelines.cli import main
 from pipelines.environment import TF_LOG_ENV
 from pipelines.inpaint.job import InpaintConfig, run
 from pipelines.inpaint.lease import LEASE_FILE, Lease, LeaseHeldError
+from pipelines.inpaint.outputs import output_problems
 from pipelines.inpaint.scene import fill_mask
 
 pytestmark = pytest.mark.slow
@@ -51,6 +54,7 @@ def _save_model(
     each band's mean over the tile's observed pixels plus `constant` in the gap; with `sigma`,
     that uncertainty in the gap too. With `on_marker`, a tile holding a reflectance above
     MARKER makes it fail: "raise" an error, "crop" a prediction smaller than the tiles."""
+    # Deferred: TensorFlow takes seconds to import; collecting this module skips it.
     import tensorflow as tf
 
     class Model(tf.Module):
@@ -126,8 +130,6 @@ def _raw(folder: Path, file: str, variable: str) -> np.ndarray:
 
 
 def _source(archive: Path, name: str) -> Path:
-    from components.olci.storage import materialise
-
     candidates = [archive / name, archive / f"{name}.zip"]
     return materialise(next(p for p in candidates if p.exists())).folder
 
@@ -150,8 +152,6 @@ def test_identity_model_returns_the_input(models, archive, tmp_path) -> None:
 
 
 def test_constant_model_fills_cloudy_water_only(models, archive, tmp_path) -> None:
-    import rasterio
-
     out = tmp_path / "out"
     config = InpaintConfig(str(models["constant"]), (f"{archive}/*",), str(out),
                            geotiff_bands=("Oa08", "Oa06"), quicklook=True, **SMALL)  # fmt: skip
@@ -436,8 +436,6 @@ def test_a_killed_job_leaves_no_torn_output(models, archive, tmp_path) -> None:
 
 
 def test_gcs_in_and_out(models, archive, gcs, upload_folder, tmp_path) -> None:
-    from pipelines.inpaint.outputs import output_problems
-
     gcs.create_bucket("inpaint")
     for product in sorted(archive.glob("*.SEN3")):
         if "_LN1_" not in product.name:

@@ -62,6 +62,7 @@ def test_neighbour_inputs_mark_the_unobserved_and_repeat_the_offsets() -> None:
 def temporal_model(tmp_path_factory) -> Path:
     """A tiny exported temporal UNet (one scene each side; a random output layer, so the
     neighbours shape its fill) that records the sample series' layout, as the Trainer does."""
+    # Deferred: model.export imports TensorFlow, seconds that collecting this module skips.
     from model.export import export_model
 
     path = tmp_path_factory.mktemp("models") / "temporal"
@@ -91,6 +92,7 @@ def filled(temporal_model, series, tmp_path_factory) -> Path:
 def _direct(serve, values: np.ndarray, gap: np.ndarray, neighbours: list[np.ndarray | None],
             offsets: list[float]) -> np.ndarray:  # fmt: skip
     """The model's fill of one tile, given its neighbours by hand (None: a missing one)."""
+    # Deferred: TensorFlow takes seconds to import; collecting this module skips it.
     import tensorflow as tf
 
     empty = np.full_like(values, np.nan)
@@ -113,6 +115,7 @@ def test_the_fill_is_the_models_given_the_neighbours_observed_values(
     given by hand the same tiles of the day before and after as the input holds them (NaN in
     their own gaps; an empty neighbour with offset 0 past the ends), not the job's fill of
     those days; and the neighbours change the fill."""
+    # Deferred: model.export imports TensorFlow, seconds that collecting this module skips.
     from model.export import load_serving
 
     serve = load_serving(str(temporal_model))

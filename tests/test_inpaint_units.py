@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from components.inpaint.tiling import TileReason, block_layout, plan_tiles
 from components.olci import BAND_NAMES, open_product
 from components.sample.products import write_sample_product
+from pipelines.cli import main
 from pipelines.inpaint.job import (
     FAILED,
     WRITTEN,
@@ -121,8 +123,6 @@ def test_a_corrupt_model_description_names_its_file(tmp_path: Path, text, proble
 
 def test_a_corrupt_model_description_stops_the_cli_before_any_product(product, tmp_path,
                                                                       capsys) -> None:  # fmt: skip
-    from pipelines.cli import main
-
     model = tmp_path / "model"
     model.mkdir()
     (model / "s3inpaint_model.json").write_text('{"bands": 16, "stride": ')
@@ -176,8 +176,6 @@ def test_rows_mark_cloudy_water_as_the_gap_and_hide_other_invalid_pixels(product
 
 
 def test_tile_input_pads_past_the_scene_edge() -> None:
-    from components.inpaint.tiling import plan_tiles
-
     plan = plan_tiles(20, 30, tile=32, halo=4)
     (tile,) = plan.rows[0]
     reflectance = np.ones((20, 30, 2), np.float32)
@@ -189,8 +187,6 @@ def test_tile_input_pads_past_the_scene_edge() -> None:
 
 
 def test_block_tiles_sends_only_tiles_with_a_gap_and_counts_every_tile() -> None:
-    from components.inpaint.tiling import TileReason, block_layout
-
     _, blocks = block_layout(40, 40, 16, 2, 1)
     block = blocks[1]  # the second row of tiles, read as rows 12.. of the scene
     start = block.rows.start

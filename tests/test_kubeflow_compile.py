@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import yaml
+from google.protobuf import json_format
 
+from kubeflow import schedule
+from kubeflow.cron import normalise_cron
 from pipelines.cli import main
+from pipelines.config import PipelineConfig
 
 CONFIG = """\
 pipeline_name: s3inpaint-prod
@@ -32,7 +37,7 @@ COMPONENTS = {
 
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory) -> dict:
-    from google.protobuf import json_format
+    # Deferred: the KFP pipeline spec takes seconds to import; collecting this module skips it.
     from kfp.pipeline_spec import pipeline_spec_pb2
 
     folder = tmp_path_factory.mktemp("kfp")
@@ -93,8 +98,6 @@ def test_the_trainer_takes_maskgens_library(spec: dict) -> None:
 
 
 def test_the_pusher_target_and_the_span_window_are_in_the_spec(spec: dict) -> None:
-    import json
-
     assert spec["schemaVersion"] == "2.1.0"
     assert "gs://bucket/serving" in yaml.safe_dump(spec["root"]["dag"]["tasks"]["Pusher"])
     gen = spec["root"]["dag"]["tasks"]["OlciExampleGen"]["inputs"]["parameters"]
@@ -104,8 +107,6 @@ def test_the_pusher_target_and_the_span_window_are_in_the_spec(spec: dict) -> No
 
 
 def test_runtime_parameters_default_to_the_config_and_reach_their_tasks(spec: dict) -> None:
-    import json
-
     declared = spec["root"]["inputDefinitions"]["parameters"]
     assert set(declared) == {"input_base", "range_config", "train_args"}
     assert all(p["parameterType"] == "STRING" and p["isOptional"] for p in declared.values())
@@ -122,7 +123,7 @@ def test_runtime_parameters_default_to_the_config_and_reach_their_tasks(spec: di
 
 
 def test_local_pipelines_take_the_config_values_not_parameters() -> None:
-    from pipelines.config import PipelineConfig
+    # Deferred: the pipeline's components import TFX (seconds); collecting this module skips it.
     from pipelines.pipeline import create_components
 
     config = PipelineConfig(pipeline_name="p", pipeline_root="/r", input_base="/in", model=None)
@@ -156,8 +157,6 @@ def test_the_image_pins_keras_3_and_installs_the_lock() -> None:
 
 
 def test_schedule_dry_run_writes_a_well_formed_request(spec: dict, tmp_path: Path) -> None:
-    import json
-
     pipeline = tmp_path / "pipeline.yaml"
     pipeline.write_text(yaml.safe_dump(spec))
     out = tmp_path / "request.json"
@@ -174,8 +173,6 @@ def test_schedule_dry_run_writes_a_well_formed_request(spec: dict, tmp_path: Pat
 
 
 def test_schedule_sets_runtime_parameters(spec: dict, tmp_path: Path, capsys) -> None:
-    import json
-
     pipeline = tmp_path / "pipeline.yaml"
     pipeline.write_text(yaml.safe_dump(spec))
     out = tmp_path / "request.json"
@@ -192,9 +189,8 @@ def test_schedule_sets_runtime_parameters(spec: dict, tmp_path: Path, capsys) ->
 def test_schedule_sends_the_dry_run_body_through_the_public_client(
     spec: dict, tmp_path: Path
 ) -> None:
+    # Deferred: the KFP client takes seconds to import; collecting this module skips it.
     import kfp
-
-    from kubeflow import schedule
 
     pipeline = tmp_path / "pipeline.yaml"
     pipeline.write_text(yaml.safe_dump(spec))
@@ -215,8 +211,6 @@ def test_schedule_sends_the_dry_run_body_through_the_public_client(
 
 
 def test_schedule_rejects_bad_cron_and_non_specs(spec: dict, tmp_path: Path, capsys) -> None:
-    from kubeflow.cron import normalise_cron
-
     assert normalise_cron("*/30 * * * * *") == "*/30 * * * * *"
     pipeline = tmp_path / "pipeline.yaml"
     pipeline.write_text(yaml.safe_dump(spec))
@@ -230,8 +224,7 @@ def test_schedule_rejects_bad_cron_and_non_specs(spec: dict, tmp_path: Path, cap
 
 
 def test_vertex_schedule_dry_run_writes_a_well_formed_schedule(spec: dict, tmp_path: Path) -> None:
-    import json
-
+    # Deferred: the Vertex AI client takes seconds to import; collecting this module skips it.
     from google.cloud import aiplatform_v1
 
     pipeline = tmp_path / "pipeline.yaml"

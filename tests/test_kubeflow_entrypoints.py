@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components import features
 from components.sample.products import write_sample_product
+from pipelines.config import PipelineConfig
 
 pytestmark = pytest.mark.slow
 
@@ -36,8 +38,8 @@ EXECUTOR = "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory) -> tuple[dict, Path]:
     """The compiled spec, and an archive of three monthly spans m01..m03 of two products."""
+    # Deferred: compiling imports KFP and TFX (seconds); collecting this module skips them.
     from kubeflow.compile import KubeflowSettings, compile_pipeline
-    from pipelines.config import PipelineConfig
 
     folder = tmp_path_factory.mktemp("kfp")
     (folder / "train.yaml").write_text(CONFIG)
@@ -72,6 +74,7 @@ def _executor_input(spec: dict, parameters: dict[str, str], out: Path) -> dict:
 
 def _launch(spec: dict, parameters: dict[str, str], out: Path) -> tuple[dict, dict]:
     """Run the task's driver, then its executor; return what each wrote to the output file."""
+    # Deferred: TFX takes seconds to import; collecting this module skips it.
     from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor
     from tfx.orchestration.kubeflow.v2.file_based_example_gen import driver
 
@@ -93,9 +96,8 @@ def _launch(spec: dict, parameters: dict[str, str], out: Path) -> tuple[dict, di
 
 
 def _products(examples: Path) -> set[str]:
+    # Deferred: TensorFlow takes seconds to import; collecting this module skips it.
     import tensorflow as tf
-
-    from components import features
 
     files = sorted(str(p) for p in examples.glob("Split-*/*.gz"))
     return {

@@ -17,6 +17,7 @@ def mask(*rows) -> np.ndarray:
 
 
 def test_masked_l1_averages_over_bands_and_weighted_pixels() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.losses import masked_l1
 
     # Pixels (0, 0) and (1, 1): (1 + 3 + 0 + 4) / (2 pixels * 2 bands).
@@ -25,6 +26,7 @@ def test_masked_l1_averages_over_bands_and_weighted_pixels() -> None:
 
 
 def test_reconstruction_loss_weighs_the_gap_and_the_observed_valid_pixels() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.losses import reconstruction_loss
 
     gap, valid = mask([1, 1], [0, 0]), mask([1, 0], [1, 1])
@@ -35,6 +37,7 @@ def test_reconstruction_loss_weighs_the_gap_and_the_observed_valid_pixels() -> N
 
 
 def test_reconstruction_per_example_scores_each_example_on_its_own_pixels() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.losses import reconstruction_loss, reconstruction_per_example
 
     pred = np.concatenate([PRED, np.ones_like(PRED)])
@@ -50,6 +53,7 @@ def test_reconstruction_per_example_scores_each_example_on_its_own_pixels() -> N
 
 
 def test_empty_masks_give_zero_and_finite_gradients() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
 
     from model.losses import masked_l1, reconstruction_loss, reconstruction_per_example
@@ -77,6 +81,7 @@ def softplus(x: np.ndarray) -> np.ndarray:
 
 
 def test_adversarial_losses_at_known_logits() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model import losses
 
     # relu(1 - real) = 0, 0.5, 2; relu(1 + fake) = 0, 1, 2.
@@ -91,6 +96,7 @@ def test_adversarial_losses_at_known_logits() -> None:
 
 
 def test_adversarial_dispatchers() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model import losses
 
     assert float(losses.d_loss("hinge", REAL, FAKE)) == float(losses.hinge_d_loss(REAL, FAKE))
@@ -108,6 +114,7 @@ BANDS, SIZE = 3, 16
 
 def linear_discriminator(kernel: np.ndarray):
     """D(image, gap) = a 1x1 convolution of [image, gap] with `kernel`, no bias."""
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import keras
 
     image, gap = keras.Input((None, None, BANDS)), keras.Input((None, None, 1))
@@ -125,6 +132,7 @@ def images(seed: int, batch: int = 2) -> tuple[np.ndarray, np.ndarray]:
 
 
 def penalty(kind: str, discriminator, seed: int = 0):
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model import losses
 
     real, gap = images(seed)
@@ -136,6 +144,7 @@ def penalty(kind: str, discriminator, seed: int = 0):
 
 
 def test_penalties_of_a_linear_discriminator_match_their_closed_forms() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
 
     k = np.array([0.1, -0.2, 0.05, 3.0], np.float32)  # the gap channel's weight plays no part
@@ -159,6 +168,7 @@ def test_penalties_of_a_linear_discriminator_match_their_closed_forms() -> None:
 def test_penalties_differentiate_through_nested_tapes_to_every_discriminator_weight(
     kind: str, spectral_norm: bool
 ) -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import keras
     import tensorflow as tf
 
@@ -187,6 +197,7 @@ def test_penalties_differentiate_through_nested_tapes_to_every_discriminator_wei
 
 
 def test_wgan_gp_is_finite_where_the_input_gradient_vanishes() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
 
     d = linear_discriminator(np.zeros(BANDS + 1, np.float32))
@@ -197,6 +208,7 @@ def test_wgan_gp_is_finite_where_the_input_gradient_vanishes() -> None:
 
 
 def test_spectral_regularisation_converges_to_the_largest_singular_values() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import keras
     import tensorflow as tf
 
@@ -229,6 +241,7 @@ def test_spectral_regularisation_converges_to_the_largest_singular_values() -> N
 
 
 def test_crop_slices_with_tensor_offsets_and_differentiates_in_nested_tapes() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
 
     from model.layers import crop

@@ -32,6 +32,7 @@ def stages(outputs) -> list:
 
 @pytest.fixture(scope="module")
 def cmunet():
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.networks import build_cmunet_generator
 
     return build_cmunet_generator(BANDS, WIDTH)
@@ -39,6 +40,7 @@ def cmunet():
 
 @pytest.fixture(scope="module")
 def unet():
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.networks import build_unet_generator
 
     return build_unet_generator(BANDS, WIDTH)
@@ -61,6 +63,7 @@ def test_unet_output_shape(unet, size: int) -> None:
 
 @pytest.mark.parametrize("spectral_norm", [True, False])
 def test_discriminator_gives_one_logit_per_patch(spectral_norm: bool) -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.networks import build_patch_discriminator
 
     d = build_patch_discriminator(BANDS, WIDTH, spectral_norm=spectral_norm)
@@ -76,6 +79,7 @@ def test_discriminator_gives_one_logit_per_patch(spectral_norm: bool) -> None:
 @pytest.mark.parametrize("kind", ["cmunet", "unet"])
 def test_untrained_generators_return_the_classical_fill_bit_for_bit(kind: str) -> None:
     """A residual whose last layer starts at zero: untrained, the model is the classical fill."""
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import keras
 
     from model.classical import classical_fill
@@ -101,6 +105,7 @@ def test_untrained_generators_return_the_classical_fill_bit_for_bit(kind: str) -
 
 
 def test_composite_is_bit_exact_outside_the_gap_and_takes_the_prediction_inside() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.layers import composite
 
     rng = np.random.default_rng(1)
@@ -113,6 +118,7 @@ def test_composite_is_bit_exact_outside_the_gap_and_takes_the_prediction_inside(
 
 
 def test_composite_casts_a_half_precision_prediction_to_the_observed_dtype() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.layers import composite
 
     observed = np.full((1, 2, 2, 1), 0.1, np.float32)  # not representable in float16
@@ -123,6 +129,7 @@ def test_composite_casts_a_half_precision_prediction_to_the_observed_dtype() -> 
 
 
 def test_gated_conv_is_activation_of_features_times_sigmoid_of_gate() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
 
     from model.layers import GatedConv2D
@@ -139,6 +146,7 @@ def test_gated_conv_is_activation_of_features_times_sigmoid_of_gate() -> None:
 
 
 def test_strided_gated_conv_and_gated_deconv_shapes() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.layers import GatedConv2D, GatedDeconv2D
 
     x = np.zeros((2, 16, 16, 3), np.float32)
@@ -151,6 +159,7 @@ def test_strided_gated_conv_and_gated_deconv_shapes() -> None:
 
 
 def test_self_attention_starts_as_identity_and_mixes_positions_once_gamma_is_set() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.layers import SelfAttention
 
     x = np.random.default_rng(4).normal(size=(2, 4, 6, 16)).astype(np.float32)
@@ -170,6 +179,7 @@ def test_self_attention_starts_as_identity_and_mixes_positions_once_gamma_is_set
 
 
 def test_attention_takes_keys_and_values_from_known_positions_only() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.layers import SelfAttention
 
     rng = np.random.default_rng(8)
@@ -192,6 +202,7 @@ def test_attention_takes_keys_and_values_from_known_positions_only() -> None:
 
 
 def layer_cases():
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.layers import (
         ClassicalFill,
         Composite,
@@ -220,6 +231,7 @@ def layer_cases():
 
 
 def test_custom_layers_round_trip_through_their_config() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import keras
 
     for layer, x in layer_cases():
@@ -237,6 +249,7 @@ def test_custom_layers_round_trip_through_their_config() -> None:
 
 @pytest.mark.parametrize("kind", ["cmunet", "unet"])
 def test_generators_round_trip_through_keras_files(kind: str, cmunet, unet, tmp_path) -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import keras
 
     model = cmunet if kind == "cmunet" else unet
@@ -251,6 +264,7 @@ def test_generators_round_trip_through_keras_files(kind: str, cmunet, unet, tmp_
 def test_sizes_that_are_not_a_multiple_of_the_stride_are_an_error(
     kind: str, stride: int, cmunet, unet
 ) -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
 
     from model.networks import STRIDE_CMUNET, STRIDE_UNET
@@ -276,6 +290,7 @@ def test_sizes_that_are_not_a_multiple_of_the_stride_are_an_error(
 
 
 def test_unet_stride_follows_its_depth() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.networks import build_unet_generator
 
     model = build_unet_generator(BANDS, WIDTH, depth=2)
@@ -287,6 +302,7 @@ def test_unet_stride_follows_its_depth() -> None:
 
 
 def test_mixed_precision_generators_output_float32_and_composite_exactly() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import keras
 
     from model.networks import build_cmunet_generator

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -13,6 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from components.evaluator.metrics import calibration
+from components.features import GENERATOR_WEIGHTS, WEIGHTS_DIR
+from model.config import LossWeights, ModelConfig
+from pipelines.outputs import latest_artifact
 
 pytestmark = pytest.mark.slow  # TensorFlow
 
@@ -33,9 +39,9 @@ def batch(seed: int = 0, n: int = 4) -> dict[str, np.ndarray]:
 
 
 def make_model(kind: str, seed: int = 0, replicas: int = 1):
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import keras
 
-    from model.config import ModelConfig
     from model.gan import InpaintingGAN, build_networks
 
     config = ModelConfig(kind=kind, width=4, discriminator_width=4, batch_size=4, seed=seed)
@@ -48,6 +54,7 @@ def make_model(kind: str, seed: int = 0, replicas: int = 1):
 
 @pytest.mark.parametrize("kind", ["cmunet", "unet"])
 def test_training_steps_lower_the_loss_on_a_fixed_batch(kind: str) -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
 
     model = make_model(kind)
@@ -66,6 +73,7 @@ def test_training_steps_lower_the_loss_on_a_fixed_batch(kind: str) -> None:
 
 
 def test_gan_step_updates_discriminator_with_finite_penalty() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
 
     model = make_model("cmunet")
@@ -123,6 +131,7 @@ def test_mirrored_two_devices_match_one_device(tmp_path: Path) -> None:
 
 
 def test_export_reload_equals_in_memory(tmp_path: Path) -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
 
     from model.export import InpaintingModule, export_model, load_serving
@@ -153,8 +162,6 @@ def test_export_reload_equals_in_memory(tmp_path: Path) -> None:
 
 def mask_library(run) -> str:
     """The URI of the run's mask library artifact, which the Trainer hands to train()."""
-    from pipelines.outputs import latest_artifact
-
     return str(latest_artifact(run.root, "MaskGen", "mask_library"))
 
 
@@ -175,11 +182,8 @@ KILLED = textwrap.dedent(
 
 
 def test_checkpoint_kill_resume_continues_the_step_count(olci_run, tmp_path: Path, caplog) -> None:
-    import logging
-
-    from model.config import ModelConfig
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.trainer import train
-    from pipelines.outputs import latest_artifact
 
     examples = str(latest_artifact(olci_run.root, "MaskGen", "masked_examples") / "Split-train/*")
     transform = str(latest_artifact(olci_run.root, "Transform", "transform_graph"))
@@ -218,13 +222,11 @@ def test_checkpoint_kill_resume_continues_the_step_count(olci_run, tmp_path: Pat
 
 
 def test_warm_start_loads_the_base_model(olci_run, tmp_path: Path) -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import keras
 
-    from components.features import GENERATOR_WEIGHTS, WEIGHTS_DIR
-    from model.config import ModelConfig
     from model.gan import build_networks
     from model.trainer import train
-    from pipelines.outputs import latest_artifact
 
     base = latest_artifact(olci_run.root, "Trainer", "model") / "Format-Serving"
     examples = str(latest_artifact(olci_run.root, "MaskGen", "masked_examples") / "Split-train/*")
@@ -248,14 +250,12 @@ def test_warm_start_loads_the_base_model(olci_run, tmp_path: Path) -> None:
 
 
 def test_the_exported_generator_is_the_moving_average(olci_run, tmp_path: Path) -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import keras
     import tensorflow as tf
 
-    from components.features import GENERATOR_WEIGHTS, WEIGHTS_DIR
-    from model.config import ModelConfig
     from model.gan import build_generator
     from model.trainer import train
-    from pipelines.outputs import latest_artifact
 
     examples = str(latest_artifact(olci_run.root, "MaskGen", "masked_examples") / "Split-train/*")
     transform = str(latest_artifact(olci_run.root, "Transform", "transform_graph"))
@@ -278,9 +278,8 @@ def test_the_exported_generator_is_the_moving_average(olci_run, tmp_path: Path) 
 
 
 def test_a_base_model_of_other_shapes_is_ignored(olci_run, tmp_path: Path, caplog) -> None:
-    from model.config import ModelConfig
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.trainer import train
-    from pipelines.outputs import latest_artifact
 
     base = latest_artifact(olci_run.root, "Trainer", "model") / "Format-Serving"
     examples = str(latest_artifact(olci_run.root, "MaskGen", "masked_examples") / "Split-train/*")
@@ -330,11 +329,10 @@ def test_uncertainty_is_calibrated_on_a_field_with_known_noise() -> None:
     """Truth = a smooth field + Gaussian noise of sigma 0.3: what no fill can predict, so the
     uncertainty head must learn sigma = 0.3, and about 68 % / 95 % of gap errors fall within
     one / two predicted sigmas."""
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import keras
     import tensorflow as tf
 
-    from components.evaluator.metrics import calibration
-    from model.config import LossWeights, ModelConfig
     from model.gan import InpaintingGAN, build_networks, model_inputs
     from model.losses import sigma
     from model.networks import split_outputs

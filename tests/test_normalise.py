@@ -9,7 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from components import features
+from components.features import MODEL_DESCRIPTION
 from components.transforms import LOG_FLOOR, to_transformed
+from model.config import ModelConfig
 
 pytestmark = pytest.mark.slow  # imports TensorFlow
 
@@ -18,6 +21,7 @@ MIXED = ("log10", "none", "log10")
 
 @pytest.mark.parametrize("transforms", [("none",) * 3, ("log10",) * 3, MIXED])
 def test_denormalise_inverts_normalise(transforms: tuple[str, ...]) -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
 
     from components.transform.normalise import denormalise, normalise
@@ -31,6 +35,7 @@ def test_denormalise_inverts_normalise(transforms: tuple[str, ...]) -> None:
 
 
 def test_only_the_named_bands_are_logged_and_clamped() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
 
     from components.transform.normalise import to_working
@@ -43,6 +48,7 @@ def test_only_the_named_bands_are_logged_and_clamped() -> None:
 
 def test_untransformed_bands_keep_finite_gradients_beside_log_bands() -> None:
     """10**y of an untransformed band overflows; it must not leak NaN into the gradient."""
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
 
     from components.transform.normalise import from_working
@@ -59,11 +65,10 @@ def test_untransformed_bands_keep_finite_gradients_beside_log_bands() -> None:
 def test_serving_transforms_each_band_in_and_out(tmp_path: Path) -> None:
     """Chlorophyll (log10) beside SST (none): the exported model fills in physical units per
     band, sigma converted to first order per band, observed pixels bit-exact."""
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import keras
     import tensorflow as tf
 
-    from components.features import MODEL_DESCRIPTION
-    from model.config import ModelConfig
     from model.export import export_model, load_serving
     from model.gan import build_networks
     from model.losses import sigma
@@ -106,11 +111,11 @@ def test_serving_transforms_each_band_in_and_out(tmp_path: Path) -> None:
 def test_transform_normalises_each_band_in_its_own_space(tmp_path: Path) -> None:
     """preprocessing_fn on two bands, log10 on the first only: statistics of log10 chlorophyll
     and of plain SST over valid pixels, and normalised values the model inverts exactly."""
+    # Deferred: loads TensorFlow Transform and Beam (seconds); collecting this module skips them.
     import tensorflow as tf
     import tensorflow_transform.beam as tft_beam
     from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
-    from components import features
     from components.transform.normalise import denormalise
     from components.transform.preprocessing import preprocessing_fn
 

@@ -58,6 +58,7 @@ def _normalise(name: str) -> str:
 
 
 def test_the_sdist_pins_what_the_job_imports(tmp_path: Path) -> None:
+    # Deferred: Beam takes seconds to import; collecting this module skips it.
     from apache_beam.runners.portability.stager import Stager
 
     # The source distribution as Beam builds it for `--setup_file ./setup.py`.

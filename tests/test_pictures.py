@@ -7,6 +7,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from components.configuration import ConfigError
 from components.evaluator.report import write_panels
@@ -44,8 +45,7 @@ def test_olci_subset_is_drawn_in_true_colour(tmp_path: Path) -> None:
 
 
 def test_trainer_grid_of_an_olci_subset(tmp_path: Path) -> None:
-    import tensorflow as tf
-
+    # Deferred: model.trainer loads TensorFlow Transform (seconds); only this test needs it.
     from model.trainer import _image_grid
 
     rng = np.random.default_rng(1)

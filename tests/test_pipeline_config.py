@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from components.evaluator.config import EvaluatorConfig
+from components.example_gen.config import IngestConfig
+from components.gridded import GriddedConfig
 from model.config import ModelConfig
 from pipelines.cli import main
 from pipelines.config import PipelineConfig
@@ -143,8 +145,6 @@ def test_sections_built_in_code_are_checked_too() -> None:
 
 
 def test_gridded_section_is_typed_and_round_trips(tmp_path: Path) -> None:
-    from components.gridded import GriddedConfig
-
     path = tmp_path / "train.yaml"
     path.write_text(
         "pipeline_name: p\npipeline_root: r\ninput_base: b\n"
@@ -156,9 +156,6 @@ def test_gridded_section_is_typed_and_round_trips(tmp_path: Path) -> None:
 
 
 def test_ingest_transforms_are_per_band_in_order() -> None:
-    from components.example_gen.config import IngestConfig
-    from components.gridded import GriddedConfig
-
     ingest = IngestConfig(kind="netcdf", bands=("sst", "chlor_a"), transforms={"chlor_a": "log10"},
                           gridded=GriddedConfig(variables=("sst", "chlor_a")))  # fmt: skip
     assert ingest.band_transforms == ("none", "log10")

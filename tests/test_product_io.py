@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,15 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from components.olci import BAND_NAMES, open_product, to_rrs, verify_product, write_product
+from components.olci import (
+    BAND_NAMES,
+    open_product,
+    reader,
+    to_rrs,
+    verify_product,
+    write_product,
+    writer,
+)
 from components.olci.format import FILL_FILE, MANIFEST, ProductName
 from components.olci.manifest import read_manifest
 
@@ -81,8 +90,6 @@ def test_chunks_give_dask_arrays(product: Path) -> None:
 
 
 def test_lazy_dataset_pickles(product: Path) -> None:
-    import pickle
-
     with open_product(product) as ds:
         clone = pickle.loads(pickle.dumps(ds.Oa02))
         np.testing.assert_array_equal(clone.values, ds.Oa02.values)
@@ -200,8 +207,6 @@ def test_writer_refuses_existing_target_and_leaves_no_temporaries(
 
 
 def test_writer_interrupted_leaves_nothing(product: Path, tmp_path: Path, monkeypatch) -> None:
-    from components.olci import writer
-
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
@@ -212,8 +217,6 @@ def test_writer_interrupted_leaves_nothing(product: Path, tmp_path: Path, monkey
 
 
 def test_only_the_indexed_window_is_decoded(product: Path, monkeypatch) -> None:
-    from components.olci import reader
-
     decoded = []
     original = reader._Scaled.__call__
 

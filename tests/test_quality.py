@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from skimage.restoration import inpaint_biharmonic
 
 from components.evaluator.transplant import (
     hidden_pixels,
@@ -17,6 +18,7 @@ from components.evaluator.transplant import (
     pick_cloud_sources,
     tile_to,
 )
+from components.gridded import GriddedConfig, open_scene, scene_count
 from components.inpaint.scene_fill import fill_scene
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,8 +37,7 @@ def smooth_field(shape: tuple[int, int], bands: int = 2, seed: int = 0) -> np.nd
 def test_classical_fill_solves_scikit_images_biharmonic_system() -> None:
     """Run to convergence, the in-graph fill is scikit-image's biharmonic solution, edges
     included; known pixels come back bit for bit and unknown values (NaN) are ignored."""
-    from skimage.restoration import inpaint_biharmonic
-
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.classical import classical_fill
 
     field = smooth_field((20, 24))
@@ -58,6 +59,7 @@ def test_classical_fill_solves_scikit_images_biharmonic_system() -> None:
 
 @pytest.mark.slow  # TensorFlow
 def test_classical_fill_of_an_image_without_known_pixels_is_finite() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.classical import classical_fill
 
     values = np.full((1, 8, 8, 1), np.nan, np.float32)
@@ -149,8 +151,6 @@ def test_quality_benchmark_small_mode(tmp_path: Path) -> None:
 
 
 def test_quality_benchmark_training_series_has_no_hidden_pixel(tmp_path: Path) -> None:
-    from components.gridded import GriddedConfig, open_scene, scene_count
-
     quality = _benchmark()
     case = quality.sample_case(2, 0, tmp_path)
     path = quality.write_training_series(case, tmp_path / "train" / "series.nc")

@@ -18,8 +18,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
 
+from components import features
 from components.sample.products import write_sample_product
+from pipelines.cli import main
+from pipelines.config import PipelineConfig
+from pipelines.lineage import model_history
+from pipelines.local_runner import run_local
+from pipelines.outputs import latest_artifact
 
 pytestmark = pytest.mark.slow
 
@@ -63,8 +71,6 @@ def _write_span(base: Path, span: int) -> set[str]:
 
 
 def _cli(args: list[str]) -> str:
-    from pipelines.cli import main
-
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
         assert main(args) == 0
@@ -73,10 +79,6 @@ def _cli(args: list[str]) -> str:
 
 @pytest.fixture(scope="module")
 def retraining(tmp_path_factory: pytest.TempPathFactory) -> Retraining:
-    from pipelines.config import PipelineConfig
-    from pipelines.local_runner import run_local
-    from pipelines.outputs import latest_artifact
-
     base = tmp_path_factory.mktemp("archive")
     root = tmp_path_factory.mktemp("pipeline")
     config = root / "train.yaml"
@@ -113,9 +115,8 @@ def retraining(tmp_path_factory: pytest.TempPathFactory) -> Retraining:
 
 def _products(examples: Path) -> dict[str, set[str]]:
     """Product names per split of an Examples artifact."""
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
-
-    from components import features
 
     found = {}
     for split in sorted(examples.glob("Split-*")):
@@ -183,9 +184,6 @@ def test_the_second_model_is_compared_with_the_first_and_pushed_only_if_better(
 
 
 def test_ml_metadata_holds_the_lineage(retraining: Retraining) -> None:
-    from pipelines.config import PipelineConfig
-    from pipelines.lineage import model_history
-
     config = PipelineConfig.load(retraining.config)
     first, second = model_history(config.metadata_path)
     assert (first.spans, second.spans) == ((1,), (2,))
@@ -204,9 +202,6 @@ def test_ml_metadata_holds_the_lineage(retraining: Retraining) -> None:
 
 
 def test_a_window_of_two_spans_reads_both(retraining: Retraining) -> None:
-    from ml_metadata.metadata_store import metadata_store
-    from ml_metadata.proto import metadata_store_pb2
-
     products = _all(_products(retraining.window_examples))
     first, second = (_all(_products(e)) for e in retraining.examples)
     assert products == first | second  # each span's patches, as the single-span runs read them

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from components.example_gen.config import IngestConfig
 from components.example_gen.spans import check_window, fill_span, window_patterns
+from pipelines.config import PipelineConfig
 
 
 @pytest.mark.parametrize(
@@ -16,6 +18,7 @@ from components.example_gen.spans import check_window, fill_span, window_pattern
 )
 @pytest.mark.parametrize("span", [0, 7, 19358])
 def test_spans_are_filled_as_tfx_fills_them(pattern: str, span: int) -> None:
+    # Deferred: loads TFX (seconds); collecting this module skips it.
     from tfx.components.example_gen import utils
 
     is_span, is_date = "{SPAN" in pattern, "{YYYY}" in pattern
@@ -49,8 +52,6 @@ def test_windows_a_pattern_cannot_express_are_refused(pattern, window, message) 
 
 
 def test_a_config_with_an_impossible_window_names_the_file(tmp_path: Path) -> None:
-    from pipelines.config import PipelineConfig
-
     path = tmp_path / "train.yaml"
     path.write_text("pipeline_name: p\npipeline_root: r\ninput_base: b\nspan_window: 3\n")
     with pytest.raises(ValueError, match=r"train\.yaml: span_window 3 needs a \{SPAN\}"):
@@ -58,9 +59,9 @@ def test_a_config_with_an_impossible_window_names_the_file(tmp_path: Path) -> No
 
 
 def test_the_executor_reads_each_span_of_the_window_that_has_inputs(tmp_path: Path) -> None:
+    # Deferred: loads TFX (seconds); collecting this module skips it.
     from tfx.utils import proto_utils
 
-    from components.example_gen.config import IngestConfig
     from components.example_gen.executor import pack_config, resolve_inputs
 
     for span in (1, 3, 4):  # span 2 had no products

@@ -12,15 +12,22 @@ from temporal_models import temporal_unet
 
 from components import features
 from components.configuration import ConfigError
+from components.evaluator.config import EvaluatorConfig
 from components.example_gen.config import IngestConfig
 from components.example_gen.scenes import SceneRef
 from components.example_gen.temporal import (
     cut_neighbours,
     neighbour_arrays,
     scene_windows,
+    timed_scene_refs,
 )
-from components.gridded import GriddedConfig
+from components.features import MODEL_DESCRIPTION
+from components.gridded import GriddedConfig, open_scene
+from components.gridded.samples import write_netcdf_series
+from model.config import ModelConfig
 from pipelines.config import PipelineConfig
+from pipelines.local_runner import run_local
+from pipelines.outputs import latest_artifact
 
 DAYS = ("2023-06-01T12:00:00Z", "2023-06-02T12:00:00Z", "2023-06-04T12:00:00Z",
         "2023-06-05T12:00:00Z")  # fmt: skip
@@ -98,12 +105,10 @@ def test_examples_carry_their_neighbours_not_the_centre(tmp_path: Path) -> None:
     """ExampleGen's scene step on a tiny series: each patch's neighbour channels are the
     neighbouring days' own values at the same pixels, oldest first; the first day's previous
     neighbour is empty; nothing of the centre day is in them."""
+    # Deferred: loads TFX, Beam and TensorFlow (seconds); collecting this module skips them.
     import tensorflow as tf
 
     from components.example_gen.executor import _ScenesToExamples
-    from components.example_gen.temporal import timed_scene_refs
-    from components.gridded import open_scene
-    from components.gridded.samples import write_netcdf_series
 
     path = write_netcdf_series(tmp_path / "chl.nc", times=3, shape=(16, 16), gap_fraction=0.2)
     gridded = GriddedConfig(variables=("chlor_a",))
@@ -165,9 +170,9 @@ def test_temporal_signature_round_trip(tmp_path: Path) -> None:
     window; passes observed pixels through; an untrained model is the classical fill; gaps of
     a neighbour (NaN or flagged) are never read, and the tile's truth under its gap is never
     read either."""
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
 
-    from components.features import MODEL_DESCRIPTION
     from model.classical import classical_fill
     from model.export import export_model, load_serving
 
@@ -217,6 +222,7 @@ def test_temporal_signature_round_trip(tmp_path: Path) -> None:
 def test_training_inputs_hide_the_tile_under_its_gap_and_nothing_else() -> None:
     """In training, the generator's inputs are the same whatever the tile's truth under the
     gap; the neighbours enter as they are, with their own gaps."""
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
 
     from model.gan import context_input, generator_inputs, model_inputs
@@ -252,13 +258,8 @@ def test_a_temporal_model_trains_and_is_evaluated_end_to_end(tmp_path: Path) -> 
     """temporal_window 1 on a tiny NetCDF series through the whole pipeline: the examples
     carry their neighbours, the Trainer builds a model that reads them and records its
     window, and the SsimEvaluator scores it with them next to the spatial baselines."""
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
-
-    from components.evaluator.config import EvaluatorConfig
-    from components.gridded.samples import write_netcdf_series
-    from model.config import ModelConfig
-    from pipelines.local_runner import run_local
-    from pipelines.outputs import latest_artifact
 
     base = tmp_path / "l3"
     write_netcdf_series(base / "chl.nc", times=6, shape=(32, 32), gap_fraction=0.25)

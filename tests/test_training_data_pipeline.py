@@ -8,18 +8,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
 
 from components import features
+from components.evaluator.config import EvaluatorConfig
 from components.example_gen.config import IngestConfig
+from components.gridded import GriddedConfig
+from components.gridded.samples import write_netcdf_series
 from components.olci.format import BAND_NAMES
+from model.config import ModelConfig
 from pipelines.cli import main
 from pipelines.config import PipelineConfig
+from pipelines.local_runner import run_local
 from pipelines.outputs import latest_artifact
 
 pytestmark = pytest.mark.slow
 
 
 def read_examples(split_dir: Path) -> list:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     import tensorflow as tf
 
     files = sorted(str(p) for p in split_dir.glob("*.gz"))
@@ -84,9 +92,6 @@ def test_mask_library_and_fixed_masks(olci_run) -> None:
 def test_the_trainer_takes_the_mask_library_through_its_channel(olci_run) -> None:
     """ML Metadata records MaskGen's library as an input of the Trainer's execution, and the
     library is written once, in its own artifact."""
-    from ml_metadata.metadata_store import metadata_store
-    from ml_metadata.proto import metadata_store_pb2
-
     root = olci_run.root
     library = latest_artifact(root, "MaskGen", "mask_library")
     assert (library / "masks.npz").is_file()
@@ -109,6 +114,7 @@ def test_the_trainer_takes_the_mask_library_through_its_channel(olci_run) -> Non
 
 
 def test_transform_statistics_are_per_band_over_valid_training_pixels(olci_run) -> None:
+    # Deferred: loads TensorFlow and tf.Transform (seconds); collecting this module skips them.
     import tensorflow as tf
     import tensorflow_transform as tft
 
@@ -139,14 +145,9 @@ def test_gridded_netcdf_series_trains_and_is_evaluated_end_to_end(tmp_path: Path
     evaluator its panels in a colour map, and leaves out the spectral angle. Chlorophyll is
     modelled in log10 (`ingest.transforms`): Transform's statistics are of log10 values, the
     model records the transform, the evaluator adds log10 errors, and fills are in mg m-3."""
+    # Deferred: loads TensorFlow and tf.Transform (seconds); collecting this module skips them.
     import tensorflow as tf
     import tensorflow_transform as tft
-
-    from components.evaluator.config import EvaluatorConfig
-    from components.gridded import GriddedConfig
-    from components.gridded.samples import write_netcdf_series
-    from model.config import ModelConfig
-    from pipelines.local_runner import run_local
 
     base = tmp_path / "l3"
     base.mkdir()
@@ -244,6 +245,7 @@ def test_gridded_netcdf_series_trains_and_is_evaluated_end_to_end(tmp_path: Path
 
 
 def test_trainer_exports_a_serving_model(olci_run) -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
     from model.export import load_serving
 
     root = olci_run.root
