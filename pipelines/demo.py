@@ -65,9 +65,8 @@ def run(
     cli(["sample-data", str(held_out), "--products", "1", "--size", str(size[0]), str(size[1]),
          "--seed", str(seed + 1000), "--cloud-fraction", "0.4"])  # fmt: skip
     model = _model_to_apply(out / "pipeline")
-    # The job's default tile is the training patch (32 here): the held-out product's wide clouds
-    # would hold whole tiles without one observed pixel, which fill flat. Tiles of FILL_TILE see
-    # the clouds' edges.
+    # The job's default tile is the training patch (32 here); the held-out product's clouds are
+    # wider, and tiles of FILL_TILE see more of their edges than anchored borders give.
     print(f"\n$ s3inpaint inpaint --model {model} --input '{held_out}/*' --output {filled} "
           f"--tile {FILL_TILE} --quicklook")  # fmt: skip
     code = cli(["inpaint", "--model", str(model), "--input", f"{held_out}/*",

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from components.inpaint.tiling import TileReason, block_layout, plan_tiles
+from components.inpaint.tiling import block_layout, plan_tiles
 from components.olci import BAND_NAMES, open_product
 from components.sample.products import write_sample_product
 from pipelines.cli import main
@@ -30,6 +30,7 @@ from pipelines.inpaint.scene import (
     fill_mask,
     output_name,
     read_rows,
+    tile_counts,
     tile_input,
 )
 
@@ -197,10 +198,10 @@ def test_block_tiles_sends_only_tiles_with_a_gap_and_counts_every_tile() -> None
     water = np.ones((len(rows), 40), bool)
     water[:, 24:] = False  # the last tile sees no water
     neighbours = np.stack([values + 1000.0, values + 2000.0])
-    counts = dict.fromkeys((r.value for r in TileReason), 0)
+    counts = tile_counts()
     tiles = block_tiles(values, gap, water, block, 16, start, counts, neighbours,
                         np.array([-1.0, 1.0], np.float32))  # fmt: skip
-    assert counts == {"fill": 1, "no_gap": 1, "no_water": 1}
+    assert counts == {"fill": 1, "no_gap": 1, "no_water": 1, "anchored": 0}
     first = block.tiles[0]
     assert tiles.indices == (first.index,)
     np.testing.assert_array_equal(tiles.values[0], values[first.slices(start)])
@@ -208,7 +209,32 @@ def test_block_tiles_sends_only_tiles_with_a_gap_and_counts_every_tile() -> None
     np.testing.assert_array_equal(tiles.neighbours[0, 1], values[first.slices(start)] + 2000.0)
     np.testing.assert_array_equal(tiles.offsets, [-1.0, 1.0])
     assert block_tiles(values, np.zeros_like(gap), water, block, 16, start, counts) is None
-    assert counts == {"fill": 1, "no_gap": 3, "no_water": 2}
+    assert counts == {"fill": 1, "no_gap": 3, "no_water": 2, "anchored": 0}
+
+
+def test_block_tiles_anchors_the_border_of_a_tile_inside_a_wide_gap() -> None:
+    _, blocks = block_layout(40, 64, 16, 2, 1)
+    block = blocks[1]
+    start = block.rows.start
+    rows = np.arange(start, block.rows.stop)[:, np.newaxis]
+    values = np.broadcast_to(rows + np.arange(64.0), (len(rows), 64))[..., np.newaxis]
+    values = values.astype(np.float32)
+    gap = np.zeros(values.shape[:2], bool)
+    gap[:, 10:54] = True  # the middle tiles' windows see no observed pixel
+    counts = tile_counts()
+    tiles = block_tiles(values, gap, np.ones_like(gap), block, 16, start, counts)
+    sparse = [i for i, t in enumerate(block.tiles) if gap[t.slices(start)].all()]
+    assert sparse and counts["anchored"] == len(sparse)
+    for i in sparse:
+        window_gap, window_values = tiles.gaps[i], tiles.values[i, ..., 0]
+        ring = np.ones_like(window_gap)
+        ring[1:-1, 1:-1] = False
+        assert not window_gap[ring].any() and window_gap[~ring].all()
+        # The ring holds the block's push-pull fill: a smooth continuation, not one level.
+        assert np.isfinite(window_values[ring]).all() and np.ptp(window_values[ring]) > 1.0
+    dense = [i for i in range(len(block.tiles)) if i not in sparse]
+    for i in dense:
+        np.testing.assert_array_equal(tiles.gaps[i], gap[block.tiles[i].slices(start)])
 
 
 def test_block_files_round_trip() -> None:

@@ -121,6 +121,30 @@ def test_fill_scene_blends_tile_fills_into_the_gap_only() -> None:
         fill_scene(values, to_fill[:5], constant, 16, 2)
 
 
+def test_fill_scene_continues_the_field_into_tiles_inside_a_wide_gap() -> None:
+    """Tiles that know nothing get their border from a push-pull fill of the scene: a gap four
+    tiles wide is filled as a continuation of the field, not left empty or flat."""
+    truth = smooth_field((48, 96), bands=1)
+    to_fill = np.zeros((48, 96), bool)
+    to_fill[:, 20:76] = True
+    values = np.where(to_fill[..., None], np.nan, truth)
+
+    def biharmonic(tiles: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+        known = ~gaps & np.isfinite(tiles).all(axis=-1)
+        fills = [inpaint_biharmonic(np.where(k[..., None], t, 0.0), ~k, channel_axis=-1)
+                 if k.any() else np.full_like(t, np.nan)
+                 for t, k in zip(tiles, known, strict=True)]  # fmt: skip
+        return np.stack(fills).astype(np.float32)
+
+    filled = fill_scene(values, to_fill, biharmonic, tile=16, halo=2)
+    assert np.isfinite(filled[to_fill]).all()
+    error = np.sqrt(np.mean((filled[to_fill] - truth[to_fill]) ** 2))
+    flat = np.sqrt(np.mean((values[~to_fill].mean() - truth[to_fill]) ** 2))
+    assert error < 0.7 * flat
+    middle = filled[:, 40:56, 0]  # a tile's width from the gap's edges on both sides
+    assert np.ptp(middle) > 0.2 * np.ptp(truth[:, 40:56, 0])
+
+
 def _benchmark():
     """benchmarks/quality.py as a module (benchmarks are scripts, not a package)."""
     if "quality_benchmark" not in sys.modules:

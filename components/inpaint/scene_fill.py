@@ -3,17 +3,21 @@
 `fill_scene` cuts a (H, W, bands) scene into the tiles of `plan_tiles`, sends the tiles that
 hold a pixel to fill to a tile filler (a model's serving signature, a classical fill) in
 batches, and blends the predictions with the Beam job's code (`Blender`'s feathered weights and
-partial sums, `RowMerger`'s blend), the whole scene as one group. It is for scenes that fit in
+partial sums, `RowMerger`'s blend), the whole scene as one group. As in the job, a tile that
+knows too little has its border anchored to a push-pull fill of the scene
+(`components.inpaint.anchors`). It is for scenes that fit in
 memory: the quality benchmark and gridded scenes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
-from components.inpaint.tiling import Blender, RowMerger, plan_tiles
+from components.inpaint.anchors import Anchors
+from components.inpaint.tiling import Blender, RowMerger, plan_tiles, tile_window
 
 # (n, S, S, bands) float32 values, NaN where unknown; (n, S, S) bool, True where to fill
 # -> (n, S, S, bands) filled (known pixels as given).
@@ -56,13 +60,16 @@ def fill_scene(
     plan = plan_tiles(height, width, tile, halo)
     blender = Blender(plan, range(height), channels)
     tiles = [t for row in plan.rows for t in row if to_fill[t.slices()].any()]
+    anchors = Anchors(values, to_fill)
     for start in range(0, len(tiles), batch_size):
         chunk = tiles[start : start + batch_size]
-        inputs = np.full((len(chunk), tile, tile, bands), np.nan, np.float32)
-        gaps = np.zeros((len(chunk), tile, tile), bool)
+        inputs = np.stack([tile_window(values, t, tile, 0, np.nan) for t in chunk]).astype(
+            np.float32
+        )
+        gaps = np.stack([tile_window(to_fill, t, tile, 0, False) for t in chunk])
         for i, t in enumerate(chunk):
-            inputs[i, : t.rows, : t.cols] = values[t.slices()]
-            gaps[i, : t.rows, : t.cols] = to_fill[t.slices()]
+            anchors.anchor(inputs[i], gaps[i], partial(tile_window, tile=t, size=tile,
+                                                       row_offset=0, fill=np.nan))  # fmt: skip
         for t, pred in zip(chunk, fill_tiles(inputs, gaps), strict=True):
             blender.add(t, pred)
     filled = np.full((height, width, max(channels, bands)), np.nan, np.float32)

@@ -181,6 +181,14 @@ def block_layout(
     return plan, row_groups(plan, tile_rows_per_group)
 
 
+def tile_window(array: np.ndarray, tile: Tile, size: int, row_offset: int, fill) -> np.ndarray:
+    """The tile's window of `array` (rows, columns, ...), whose first row is scene row
+    `row_offset`, padded with `fill` to `size` x `size` past the scene's edge."""
+    window = np.full((size, size, *array.shape[2:]), fill, array.dtype)
+    window[: tile.rows, : tile.cols] = array[tile.slices(row_offset)]
+    return window
+
+
 def tile_needs_model(gap_window: np.ndarray, water_window: np.ndarray) -> TileReason:
     """Whether a tile goes to the model: only when its window holds a gap; no water comes first.
 

@@ -45,12 +45,12 @@ from components.gridded import (
 from components.gridded.geotiff import geotiff_band_names
 from components.gridded.geotiff_writer import sidecars, write_filled_geotiff
 from components.gridded.series_writer import SeriesWriter
-from components.inpaint.tiling import TileReason
+from components.inpaint.anchors import Anchors
 from components.olci.commit import remove_stale_temporaries
 from components.olci.storage import gcs_object, is_gcs, local_copy, upload_file
 from pipelines.inpaint.model import ModelInfo
 from pipelines.inpaint.neighbours import SeriesNeighbours, SeriesWindows
-from pipelines.inpaint.scene import block_tiles, decode_block
+from pipelines.inpaint.scene import block_tiles, decode_block, tile_counts
 from pipelines.inpaint.stages import (
     OUTCOMES,
     SKIPPED,
@@ -243,7 +243,7 @@ class PlanSeries(PlanInputs):
               windows: Windows | None) -> Iterator[Any]:  # fmt: skip
         config, bands = self._config, self._model.bands
         layout = layout_for(config.gridded, self._model)
-        counts = dict.fromkeys((r.value for r in TileReason), 0)
+        counts = tile_counts()
         scenes = height = width = 0
         with ExitStack() as stack:
             local = stack.enter_context(local_copy(path))
@@ -263,9 +263,10 @@ class PlanSeries(PlanInputs):
                 if around is not None:
                     neighbours, offsets = around.around(index, (height, width))
                 _, blocks = config.blocks(height, width)
+                anchors = Anchors(values, gap)  # the whole scene's: one push-pull, when needed
                 for b, block in enumerate(blocks):
                     tiles = block_tiles(values, gap, water, block, config.tile, 0, counts,
-                                        neighbours, offsets)  # fmt: skip
+                                        neighbours, offsets, anchors)  # fmt: skip
                     if tiles is not None:
                         key = (name, height, width, index * len(blocks) + b)
                         yield beam.pvalue.TaggedOutput(TILES, (key, tiles))

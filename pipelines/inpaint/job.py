@@ -46,7 +46,6 @@ from components.inpaint.tiling import (
     RowGroup,
     RowMerger,
     TilePlan,
-    TileReason,
     block_layout,
 )
 from components.olci import (
@@ -82,6 +81,7 @@ from pipelines.inpaint.scene import (
     encode_block,
     output_name,
     read_rows,
+    tile_counts,
 )
 from pipelines.inpaint.stages import (
     FAILED,
@@ -330,7 +330,7 @@ class PlanProduct(PlanInputs):
             check_values(ds)
             height, width = ds.sizes["y"], ds.sizes["x"]
             _, blocks = config.blocks(height, width)
-            counts = dict.fromkeys((r.value for r in TileReason), 0)
+            counts = tile_counts()
             with block_progress(name, len(blocks)) as bar:
                 for b, block in enumerate(blocks):
                     reflectance, gap, water = read_rows(ds, block.rows, bands)

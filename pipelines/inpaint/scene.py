@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import xarray as xr
 
-from components.inpaint.tiling import RowGroup, Tile, TileReason, tile_needs_model
+from components.inpaint.anchors import Anchors
+from components.inpaint.tiling import RowGroup, Tile, TileReason, tile_needs_model, tile_window
 from pipelines.inpaint.model import Tiles
 
 PRODUCT_SUFFIX = ".SEN3"
+ANCHORED = "anchored"
 
 
 def output_name(path: str) -> str:
@@ -57,6 +60,12 @@ def tile_input(
             tile_window(gap, tile, size, row_offset, False))  # fmt: skip
 
 
+def tile_counts() -> dict[str, int]:
+    """Tile counts of a scene, zero: by `TileReason`, and `ANCHORED` (filled tiles whose window
+    knew too little and whose border was anchored to a wider fill, `components.inpaint.anchors`)."""
+    return dict.fromkeys([*(r.value for r in TileReason), ANCHORED], 0)
+
+
 def block_tiles(
     values: np.ndarray,
     gap: np.ndarray,
@@ -67,20 +76,29 @@ def block_tiles(
     counts: dict[str, int],
     neighbours: np.ndarray | None = None,
     offsets: np.ndarray | None = None,
+    anchors: Anchors | None = None,
 ) -> Tiles | None:
     """The model's input for a row block: its tiles that hold a gap (None when none does).
 
-    Every tile's `TileReason` is counted in `counts`. `values`, `gap` and `water` hold scene
-    rows from `row_offset` on; `neighbours` (2k, rows, columns, bands), the same rows of the
-    scene's neighbours in time (with their `offsets`), for a model with a temporal window.
+    Every tile's `TileReason` is counted in `counts` (`tile_counts`). `values`, `gap` and `water`
+    hold scene rows from `row_offset` on; `neighbours` (2k, rows, columns, bands), the same rows
+    of the scene's neighbours in time (with their `offsets`), for a model with a temporal
+    window. A tile whose window knows fewer pixels than its side has its border anchored to
+    `anchors` (default: the push-pull fill of `values`; pass one to share it between blocks of
+    the same rows).
     """
+    anchors = anchors or Anchors(values, gap)
     inputs, context, indices = [], [], []
     for tile in block.tiles:
         window = tile.slices(row_offset)
         reason = tile_needs_model(gap[window], water[window])
         counts[reason.value] += 1
         if reason is TileReason.FILL:
-            inputs.append(tile_input(values, gap, tile, size, row_offset))
+            tile_values, tile_gap = tile_input(values, gap, tile, size, row_offset)
+            cut = partial(tile_window, tile=tile, size=size, row_offset=row_offset, fill=np.nan)
+            if anchors.anchor(tile_values, tile_gap, cut):
+                counts[ANCHORED] += 1
+            inputs.append((tile_values, tile_gap))
             if neighbours is not None:
                 context.append(np.stack([tile_window(n, tile, size, row_offset, np.nan)
                                          for n in neighbours]))  # fmt: skip
@@ -89,14 +107,6 @@ def block_tiles(
         return None
     return Tiles(np.stack([i[0] for i in inputs]), np.stack([i[1] for i in inputs]),
                  tuple(indices), np.stack(context) if context else None, offsets)  # fmt: skip
-
-
-def tile_window(array: np.ndarray, tile: Tile, size: int, row_offset: int, fill) -> np.ndarray:
-    """The tile's window of `array` (rows, columns, ...), whose first row is scene row
-    `row_offset`, padded with `fill` to `size` x `size` past the scene's edge."""
-    window = np.full((size, size, *array.shape[2:]), fill, array.dtype)
-    window[: tile.rows, : tile.cols] = array[tile.slices(row_offset)]
-    return window
 
 
 def encode_block(rows: range, index: np.ndarray, sums: np.ndarray, weights: np.ndarray) -> bytes:

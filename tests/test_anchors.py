@@ -1,0 +1,57 @@
+"""The push-pull first guess and the anchored border of tiles that see almost nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from components.inpaint.anchors import Anchors, known_pixels, push_pull
+
+
+def ramp(shape: tuple[int, int]) -> np.ndarray:
+    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]]
+    return np.stack([0.1 * rows + 0.05 * cols, 2.0 - 0.02 * rows], -1).astype(np.float32)
+
+
+def test_push_pull_keeps_known_pixels_and_stays_between_them() -> None:
+    field = ramp((37, 53))  # odd sides: the pyramid pads
+    known = np.random.default_rng(0).random((37, 53)) < 0.2
+    known[10:30, 10:40] = False
+    guess = push_pull(np.where(known[..., None], field, np.nan), known)
+    np.testing.assert_allclose(guess[known], field[known], rtol=1e-6)
+    assert np.isfinite(guess).all()
+    for band in range(2):
+        seen = field[..., band][known]
+        assert (
+            seen.min() - 1e-5
+            <= guess[..., band].min()
+            <= guess[..., band].max()
+            <= seen.max() + 1e-5
+        )
+    # Smooth, not flat: far better in the hole than the known mean.
+    hole = ~known
+    assert (
+        np.abs(guess - field)[hole].mean() < 0.6 * np.abs(field[known].mean(0) - field)[hole].mean()
+    )
+    assert push_pull(field, np.zeros((37, 53), bool)) is None
+
+
+def test_only_a_window_knowing_less_than_its_side_is_anchored_on_its_ring() -> None:
+    field = ramp((32, 32))
+    gap = np.ones((32, 32), bool)
+    gap[:, :4] = False  # the scene knows its left edge
+    anchors = Anchors(field, gap)
+    cut = lambda array: array[8:24, 8:24]  # noqa: E731 - a window wholly inside the gap
+    values, window_gap = field[8:24, 8:24].copy(), gap[8:24, 8:24].copy()
+    assert anchors.anchor(values, window_gap, cut) == 4 * 15
+    ring = np.ones((16, 16), bool)
+    ring[1:-1, 1:-1] = False
+    assert not window_gap[ring].any() and window_gap[~ring].all()
+    np.testing.assert_array_equal(values[ring], anchors.guess()[8:24, 8:24][ring])
+    # A window that knows a column of 16 pixels is left as it is.
+    values, window_gap = field[:16, 3:19].copy(), gap[:16, 3:19].copy()
+    assert known_pixels(values, window_gap).sum() == 16
+    assert anchors.anchor(values, window_gap, lambda array: array[:16, 3:19]) == 0
+    np.testing.assert_array_equal(window_gap, gap[:16, 3:19])
+    # Nothing known anywhere: nothing to anchor to.
+    blind = Anchors(field, np.ones((32, 32), bool))
+    assert blind.anchor(field[:16, :16].copy(), np.ones((16, 16), bool), cut) == 0
