@@ -29,8 +29,9 @@ spatial model trained through the real pipeline (`s3inpaint train`'s LocalDagRun
 ingest) on the case's data with the hidden pixels removed (the series' days; a single scene cut
 into overlapping crops), or with `--model DIR` an exported or pushed model. On series cases
 also `eof` (a DINEOF fill over the whole series with the hidden pixels removed,
-`components/gridded/eof.py`: anomalies from the overall mean, rank cross-validated on other
-days' clouds laid over observed pixels, days under 5 % observed left out of the basis) and
+`components/gridded/eof.py`: anomalies from the overall mean, its temporal covariance filtered
+(`EOF_SETTINGS`), rank cross-validated on other days' clouds laid over observed pixels, days
+under 5 % observed left out of the basis) and
 `temporal`: a model with a temporal window of `--temporal-window` days each side
 (`ingest.temporal_window`), trained the same way (`--train-steps`) or given (`--temporal-model
 DIR`); it fills each target with the same tiles of its neighbouring days (with every target's
@@ -303,6 +304,10 @@ def model_tiles(serving_dir: str, log10: bool, bands: int = 0,
     return fill_tiles
 
 
+# DINEOF with its temporal covariance filter (alpha 0.5 day^2, 3 steps), stopped at a 1e-2
+# change: the strongest settings measured on the real series (in-gap RMSE 0.227 log10, against
+# 0.304 without the filter and 0.226 at DINEOF's default 1e-3, which takes 160x as long).
+EOF_SETTINGS = {"filter_strength": 0.5, "filter_steps": 3, "tolerance": 1e-2}
 WITH_SIGMA = ("model", "temporal")  # methods whose filler returns sigmas after the bands
 
 
@@ -339,7 +344,7 @@ def eof_filler(case: Case, seed: int) -> tuple[SceneFiller, dict]:
     space: log10 for chlorophyll), its rank cross-validated on other observations; (the filler,
     what it chose)."""
     started = time.perf_counter()
-    result = eof_fill(case.training_values(), seed=seed)
+    result = eof_fill(case.training_values(), seed=seed, **EOF_SETTINGS)
     about = {"rank": result.rank, "cv_rmse": [round(e, 4) for e in result.cv_rmse],
              "iterations": list(result.iterations), "basis_days": len(result.basis_days),
              "basis_pixels": result.basis_pixels,

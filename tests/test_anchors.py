@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from components.inpaint.anchors import Anchors, known_pixels, push_pull
+from components.inpaint.anchors import Anchors, known_pixels, push_pull, spread_to_anchored
 
 
 def ramp(shape: tuple[int, int]) -> np.ndarray:
@@ -55,3 +55,17 @@ def test_only_a_window_knowing_less_than_its_side_is_anchored_on_its_ring() -> N
     # Nothing known anywhere: nothing to anchor to.
     blind = Anchors(field, np.ones((32, 32), bool))
     assert blind.anchor(field[:16, :16].copy(), np.ones((16, 16), bool), cut) == 0
+
+
+def test_anchored_pixels_take_the_mean_uncertainty_of_the_tiles_filled_pixels() -> None:
+    spread = np.zeros((4, 4, 2), np.float32)
+    filled = np.zeros((4, 4), bool)
+    filled[1:3, 1:3] = True
+    spread[filled] = [[1.0, 10.0], [2.0, 20.0], [3.0, 30.0], [4.0, 40.0]]
+    anchored = np.zeros((4, 4), bool)
+    anchored[0] = True
+    spread_to_anchored(spread, anchored, filled)
+    np.testing.assert_array_equal(spread[0], [[2.5, 25.0]] * 4)
+    assert (spread[3] == 0).all()  # neither anchored nor filled: untouched
+    spread_to_anchored(spread, anchored, np.zeros((4, 4), bool))
+    assert np.isnan(spread[0]).all()  # nothing filled by the model: no uncertainty to give

@@ -11,6 +11,7 @@ import xarray as xr
 from temporal_models import temporal_unet
 
 from components.gridded import GriddedConfig, write_netcdf_series
+from components.inpaint.anchors import Anchors
 from components.sample.series import write_sample_series
 from model.signature import neighbour_inputs
 from pipelines.inpaint.job import InpaintConfig, run
@@ -114,7 +115,8 @@ def test_the_fill_is_the_models_given_the_neighbours_observed_values(
     """Every tile of every scene, the series' ends included, holds what the model returns when
     given by hand the same tiles of the day before and after as the input holds them (NaN in
     their own gaps; an empty neighbour with offset 0 past the ends), not the job's fill of
-    those days; and the neighbours change the fill."""
+    those days; and the neighbours change the fill. A tile inside a wide cloud is given, as
+    in the job, its border anchored to the scene's push-pull fill."""
     # Deferred: model.export imports TensorFlow, seconds that collecting this module skips.
     from model.export import load_serving
 
@@ -126,33 +128,38 @@ def test_the_fill_is_the_models_given_the_neighbours_observed_values(
     gap = ~np.isfinite(observed) & ~land
     np.testing.assert_array_equal(result[~gap], observed[~gap])
     assert np.isfinite(result[gap]).all()
-    compared, fed_back = set(), 0
+    compared, fed_back, anchored = set(), 0, 0
     for day in range(DAYS):
+        anchors = Anchors(observed[day][..., np.newaxis], gap[day])  # the scene's, as the job's
         for row in range(0, 32, TILE):
             for column in range(0, 48, TILE):
                 window = np.s_[row : row + TILE, column : column + TILE]
                 to_fill = gap[day][window]
                 if not to_fill.any():
                     continue
+                values, model_gap = observed[day][window][..., np.newaxis].copy(), to_fill.copy()
+                anchored += bool(anchors.anchor(values, model_gap, lambda a, w=window: a[w]))
+                values = values[..., 0]
                 days = [day - 1, day + 1]
                 present = [0 <= d < DAYS for d in days]
                 neighbours = [observed[d][window] if ok else None
                               for d, ok in zip(days, present, strict=True)]  # fmt: skip
                 offsets = [-1.0 if present[0] else 0.0, 1.0 if present[1] else 0.0]
-                expected = _direct(serve, observed[day][window], to_fill, neighbours, offsets)
+                expected = _direct(serve, values, model_gap, neighbours, offsets)
                 np.testing.assert_allclose(result[day][window][to_fill], expected[to_fill],
                                            rtol=1e-6)  # fmt: skip
-                blank = _direct(serve, observed[day][window], to_fill, [None, None], [0.0, 0.0])
+                blank = _direct(serve, values, model_gap, [None, None], [0.0, 0.0])
                 assert not np.allclose(blank[to_fill], expected[to_fill], rtol=1e-4)
                 # Had the job given the neighbours its own fill of their gaps, it would differ.
                 if any(gap[d][window].any() for d, ok in zip(days, present, strict=True) if ok):
                     given = [result[d][window] if ok else None
                              for d, ok in zip(days, present, strict=True)]  # fmt: skip
-                    wrong = _direct(serve, observed[day][window], to_fill, given, offsets)
+                    wrong = _direct(serve, values, model_gap, given, offsets)
                     assert not np.allclose(wrong[to_fill], expected[to_fill], rtol=1e-4)
                     fed_back += 1
                 compared.add(day)
     assert compared == set(range(DAYS)) and fed_back > DAYS  # the ends included
+    assert anchored  # a tile inside a wide cloud was among them
 
 
 @pytest.mark.slow

@@ -208,6 +208,7 @@ def test_block_tiles_sends_only_tiles_with_a_gap_and_counts_every_tile() -> None
     assert tiles.gaps[0, 2, 3] and tiles.gaps.sum() == 1
     np.testing.assert_array_equal(tiles.neighbours[0, 1], values[first.slices(start)] + 2000.0)
     np.testing.assert_array_equal(tiles.offsets, [-1.0, 1.0])
+    assert tiles.anchored is None
     assert block_tiles(values, np.zeros_like(gap), water, block, 16, start, counts) is None
     assert counts == {"fill": 1, "no_gap": 3, "no_water": 2, "anchored": 0}
 
@@ -225,16 +226,20 @@ def test_block_tiles_anchors_the_border_of_a_tile_inside_a_wide_gap() -> None:
     tiles = block_tiles(values, gap, np.ones_like(gap), block, 16, start, counts)
     sparse = [i for i, t in enumerate(block.tiles) if gap[t.slices(start)].all()]
     assert sparse and counts["anchored"] == len(sparse)
-    for i in sparse:
-        window_gap, window_values = tiles.gaps[i], tiles.values[i, ..., 0]
-        ring = np.ones_like(window_gap)
-        ring[1:-1, 1:-1] = False
-        assert not window_gap[ring].any() and window_gap[~ring].all()
-        # The ring holds the block's push-pull fill: a smooth continuation, not one level.
-        assert np.isfinite(window_values[ring]).all() and np.ptp(window_values[ring]) > 1.0
-    dense = [i for i in range(len(block.tiles)) if i not in sparse]
-    for i in dense:
-        np.testing.assert_array_equal(tiles.gaps[i], gap[block.tiles[i].slices(start)])
+    ring = np.ones((16, 16), bool)
+    ring[1:-1, 1:-1] = False
+    for i, tile in enumerate(block.tiles):
+        # Anchored pixels are still to fill; the model is given them as known.
+        np.testing.assert_array_equal(tiles.gaps[i], gap[tile.slices(start)])
+        model_gap, window_values = tiles.model_gaps[i], tiles.values[i, ..., 0]
+        if i in sparse:
+            np.testing.assert_array_equal(tiles.anchored[i], ring)
+            assert not model_gap[ring].any() and model_gap[~ring].all()
+            # The ring holds the block's push-pull fill: a smooth continuation, not one level.
+            assert np.isfinite(window_values[ring]).all() and np.ptp(window_values[ring]) > 1.0
+        else:
+            assert not tiles.anchored[i].any()
+            np.testing.assert_array_equal(model_gap, tiles.gaps[i])
 
 
 def test_block_files_round_trip() -> None:

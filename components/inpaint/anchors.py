@@ -7,7 +7,9 @@ the tiles of a wide cloud came out as squares of the data's overall mean. Such a
 values of a push-pull fill of everything the caller holds (a row block of the batch job, a
 whole scene in memory), marked as known. The model then continues the wider field into the
 window from its border, as it continues observations. Ring pixels lie in the halo its
-neighbours share, where blending weighs each tile's prediction by its feathered weight.
+neighbours share, where blending weighs each tile's prediction by its feathered weight; they
+are still filled (with that guess, blended), and their uncertainty is the mean of what the
+model gave the tile's other filled pixels (`spread_to_anchored`).
 """
 
 from __future__ import annotations
@@ -56,6 +58,14 @@ def push_pull(values: np.ndarray, known: np.ndarray) -> np.ndarray | None:
         parent = _double(_double(estimate, sums.shape[0], 0), sums.shape[1], 1)
         estimate = sums + (1.0 - weight) * parent  # sums: the cell's known share x known mean
     return estimate.astype(np.float32)
+
+
+def spread_to_anchored(spread: np.ndarray, anchored: np.ndarray, filled: np.ndarray) -> None:
+    """Give a tile's anchored pixels, in place, the mean uncertainty (size, size, bands)
+    `spread` the model gave the pixels it `filled` in that tile: the model was given the
+    anchored pixels as known and so gave them none, though their values are a first guess."""
+    if anchored.any():
+        spread[anchored] = spread[filled].mean(axis=0) if filled.any() else np.nan
 
 
 class Anchors:

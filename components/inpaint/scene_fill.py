@@ -16,7 +16,7 @@ from functools import partial
 
 import numpy as np
 
-from components.inpaint.anchors import Anchors
+from components.inpaint.anchors import Anchors, spread_to_anchored
 from components.inpaint.tiling import Blender, RowMerger, plan_tiles, tile_window
 
 # (n, S, S, bands) float32 values, NaN where unknown; (n, S, S) bool, True where to fill
@@ -67,10 +67,14 @@ def fill_scene(
             np.float32
         )
         gaps = np.stack([tile_window(to_fill, t, tile, 0, False) for t in chunk])
+        given = gaps.copy()
         for i, t in enumerate(chunk):
-            anchors.anchor(inputs[i], gaps[i], partial(tile_window, tile=t, size=tile,
-                                                       row_offset=0, fill=np.nan))  # fmt: skip
-        for t, pred in zip(chunk, fill_tiles(inputs, gaps), strict=True):
+            anchors.anchor(inputs[i], given[i], partial(tile_window, tile=t, size=tile,
+                                                        row_offset=0, fill=np.nan))  # fmt: skip
+        for t, pred, gap, model_gap in zip(chunk, fill_tiles(inputs, given), gaps, given,
+                                           strict=True):  # fmt: skip
+            if channels > bands:  # the uncertainties after the bands
+                spread_to_anchored(pred[..., bands:], gap & ~model_gap, model_gap)
             blender.add(t, pred)
     filled = np.full((height, width, max(channels, bands)), np.nan, np.float32)
     filled[..., :bands] = values

@@ -28,6 +28,7 @@ from components.features import (
     SIGNATURE,
 )
 from components.gridded.config import GriddedConfig
+from components.inpaint.anchors import spread_to_anchored
 from components.olci.format import BAND_NAMES, RHO_W, RRS
 from model.signature import neighbour_inputs, signature_inputs
 
@@ -50,6 +51,9 @@ class Tiles:
             previous and k next scenes (n, 2k, size, size, bands) float32, oldest first, NaN
             where unobserved; None for a model without.
         offsets: (2k,) the neighbours' times minus the scene's, in days (0 for a missing one).
+        anchored: (n, size, size) bool, the gap pixels whose `values` hold a wider first guess
+            (`components.inpaint.anchors`): given to the model as known, and still filled
+            (their fill is that guess, blended); None when no tile has one.
     """
 
     values: np.ndarray
@@ -57,10 +61,16 @@ class Tiles:
     indices: tuple[tuple[int, int], ...]
     neighbours: np.ndarray | None = None
     offsets: np.ndarray | None = None
+    anchored: np.ndarray | None = None
+
+    @property
+    def model_gaps(self) -> np.ndarray:
+        """The gaps as the model is given them: without the anchored pixels."""
+        return self.gaps if self.anchored is None else self.gaps & ~self.anchored
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.values, self.gaps, self.neighbours, self.offsets)
+        arrays = (self.values, self.gaps, self.neighbours, self.offsets, self.anchored)
         return sum(a.nbytes for a in arrays if a is not None)
 
 
@@ -213,10 +223,10 @@ class BlockModelHandler(ModelHandler[Tiles, PredictionResult, Any]):
         timing = Metrics.distribution(NAMESPACE, MODEL_MICROSECONDS)
         results = []
         for tiles in batch:
-            filled = []
+            filled, gaps = [], tiles.model_gaps
             for start in range(0, len(tiles.values), self._batch_size):
                 part = slice(start, start + self._batch_size)
-                gap = tiles.gaps[part].astype(np.float32)[..., np.newaxis]
+                gap = gaps[part].astype(np.float32)[..., np.newaxis]
                 inputs = {INPUT_REFLECTANCE: tiles.values[part], INPUT_GAP: gap}
                 if tiles.neighbours is not None:
                     inputs |= neighbour_inputs(tiles.neighbours[part], tiles.offsets)
@@ -224,7 +234,12 @@ class BlockModelHandler(ModelHandler[Tiles, PredictionResult, Any]):
                 outputs = serve(**{name: tf.constant(value) for name, value in inputs.items()})
                 predicted = [outputs[OUTPUT_FILLED].numpy()]
                 if OUTPUT_SIGMA in outputs:
-                    predicted.append(outputs[OUTPUT_SIGMA].numpy())
+                    spread = outputs[OUTPUT_SIGMA].numpy()
+                    if tiles.anchored is not None:
+                        for one, anchored, given in zip(spread, tiles.anchored[part],
+                                                        gaps[part], strict=True):  # fmt: skip
+                            spread_to_anchored(one, anchored, given)
+                    predicted.append(spread)
                 timing.update(round((time.perf_counter() - called) * 1e6))
                 filled.append(np.concatenate(predicted, axis=-1))
             results.append(PredictionResult((tiles.gaps, tiles.indices), np.concatenate(filled)))

@@ -85,20 +85,22 @@ def block_tiles(
     of the scene's neighbours in time (with their `offsets`), for a model with a temporal
     window. A tile whose window knows fewer pixels than its side has its border anchored to
     `anchors` (default: the push-pull fill of `values`; pass one to share it between blocks of
-    the same rows).
+    the same rows): `Tiles.anchored` marks those pixels, which stay in `Tiles.gaps`.
     """
     anchors = anchors or Anchors(values, gap)
-    inputs, context, indices = [], [], []
+    inputs, context, indices, anchored = [], [], [], []
     for tile in block.tiles:
         window = tile.slices(row_offset)
         reason = tile_needs_model(gap[window], water[window])
         counts[reason.value] += 1
         if reason is TileReason.FILL:
             tile_values, tile_gap = tile_input(values, gap, tile, size, row_offset)
+            model_gap = tile_gap.copy()
             cut = partial(tile_window, tile=tile, size=size, row_offset=row_offset, fill=np.nan)
-            if anchors.anchor(tile_values, tile_gap, cut):
+            if anchors.anchor(tile_values, model_gap, cut):
                 counts[ANCHORED] += 1
             inputs.append((tile_values, tile_gap))
+            anchored.append(tile_gap & ~model_gap)
             if neighbours is not None:
                 context.append(np.stack([tile_window(n, tile, size, row_offset, np.nan)
                                          for n in neighbours]))  # fmt: skip
@@ -106,7 +108,8 @@ def block_tiles(
     if not inputs:
         return None
     return Tiles(np.stack([i[0] for i in inputs]), np.stack([i[1] for i in inputs]),
-                 tuple(indices), np.stack(context) if context else None, offsets)  # fmt: skip
+                 tuple(indices), np.stack(context) if context else None, offsets,
+                 np.stack(anchored) if any(a.any() for a in anchored) else None)  # fmt: skip
 
 
 def encode_block(rows: range, index: np.ndarray, sums: np.ndarray, weights: np.ndarray) -> bytes:
