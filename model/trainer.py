@@ -86,8 +86,8 @@ def _mask_sampler(uri: str) -> MaskSampler:
 
 def _ingest_description(ingest: IngestConfig | None) -> dict[str, Any]:
     """What the model records of its examples, from their ingest configuration: the input
-    channels' names in order, their physical quantity, the patch size, the layout of a NetCDF
-    series and the temporal window the examples carry."""
+    channels' names in order, their physical quantity, the patch size, the layout of gridded
+    inputs and the temporal window the examples carry."""
     if ingest is None:
         return {"band_names": None, "quantity": None, "patch_size": None, "gridded": None,
                 "temporal_window": 0}  # fmt: skip
@@ -95,8 +95,9 @@ def _ingest_description(ingest: IngestConfig | None) -> dict[str, Any]:
         "band_names": list(ingest.bands),
         "quantity": ingest.quantity,
         "patch_size": ingest.patch_size,
-        # The layout of a NetCDF series, so the batch job fills such series without being told.
-        "gridded": ingest.gridded.to_dict() if ingest.kind == "netcdf" else None,
+        # The layout of gridded inputs (NetCDF series, GeoTIFFs), so the batch job fills them
+        # without being told.
+        "gridded": ingest.layout.to_dict() if ingest.layout is not None else None,
         "temporal_window": ingest.temporal_window,
     }
 

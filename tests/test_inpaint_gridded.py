@@ -13,6 +13,7 @@ import pytest
 import rasterio
 import xarray as xr
 
+from components.example_gen.config import IngestConfig
 from components.gridded import (
     BandNamesError,
     GriddedConfig,
@@ -252,7 +253,7 @@ STACK = GriddedConfig(variables=RRS)  # a GeoTIFF's layout: its bands, named by 
 
 @pytest.fixture(scope="module")
 def rrs_model(tmp_path_factory) -> Path:
-    """A model of two reflectance bands that records no layout, as one trained on GeoTIFFs."""
+    """A model of two reflectance bands that records no layout (given one by --gridded-config)."""
     return _save_model(tmp_path_factory.mktemp("models") / "rrs", RRS)
 
 
@@ -264,6 +265,21 @@ def stacks(tmp_path_factory) -> Path:
         write_geotiff_stack(folder / name, bands=2, shape=(32, 32), seed=seed,
                             descriptions=RRS, nodata_fraction=0.3)  # fmt: skip
     return folder
+
+
+def test_a_model_trained_on_geotiffs_fills_them_as_training_read_them(stacks, tmp_path) -> None:
+    """A GeoTIFF ingest's layout (bands named in order by `ingest.bands`), which the Trainer
+    records, is enough for the job: no --gridded-config."""
+    layout = IngestConfig(kind="geotiff", bands=RRS).layout
+    assert layout == GriddedConfig(variables=RRS, band_names=RRS)
+    assert IngestConfig().layout is None
+    series = GriddedConfig(variables=("chlor_a",), mask_variable="land")
+    assert IngestConfig(kind="netcdf", bands=("chlor_a",), gridded=series).layout == series
+    model = _save_model(tmp_path / "model", RRS, {"gridded": layout.to_dict()})
+    config = InpaintConfig(str(model), (str(stacks / "*.tif"),), str(tmp_path / "out"), **SMALL)
+    summary = run(config)
+    assert summary["counts"] == {"written": 2, "skipped": 0, "failed": 0}
+    assert summary["run"]["config"]["gridded"]["band_names"] == list(RRS)  # the model's
 
 
 def test_a_geotiff_is_filled_in_its_own_format(rrs_model, stacks, tmp_path) -> None:

@@ -77,6 +77,17 @@ class IngestConfig(Section):
         return band_transforms(self.bands, self.transforms)
 
     @property
+    def layout(self) -> GriddedConfig | None:
+        """The gridded layout the scenes are read with, for the batch job to read its inputs
+        the same way: a NetCDF series' `gridded`; a GeoTIFF's bands named in order by `bands`
+        (as `open_scene` names them); None for OLCI products."""
+        if self.kind == "netcdf":
+            return self.gridded
+        if self.kind == "geotiff":
+            return GriddedConfig(variables=self.bands, band_names=self.bands)
+        return None
+
+    @property
     def quantity(self) -> str | None:
         """The physical quantity of the patches: ρw for OLCI (of either collection), else None
         (a gridded input's own units)."""
