@@ -282,6 +282,27 @@ def test_a_model_trained_on_geotiffs_fills_them_as_training_read_them(stacks, tm
     assert summary["run"]["config"]["gridded"]["band_names"] == list(RRS)  # the model's
 
 
+def test_an_output_a_sidecar_would_overwrite_fails_naming_both(rrs_model, stacks, tmp_path):
+    """Inputs a.tif and a.filled.tif: a.tif's flag sidecar is a.filled.tif, so the second
+    fails before any work, naming the first, and the first is filled with its sidecars."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(stacks / "a.tif", folder / "a.tif")
+    shutil.copy(stacks / "b.tif", folder / "a.filled.tif")
+    out = tmp_path / "out"
+    summary = run(InpaintConfig(str(rrs_model), (str(folder / "*.tif"),), str(out),
+                                gridded=STACK, **SMALL))  # fmt: skip
+    assert summary["counts"] == {"written": 1, "skipped": 0, "failed": 1}
+    (failed,) = [o for o in summary["outcomes"] if o["state"] == "failed"]
+    assert failed["input"] == str(folder / "a.filled.tif")
+    assert (
+        "its output a.filled.tif would be overwritten by a sidecar of the fill of a.tif"
+        in (failed["reason"])
+    )
+    with rasterio.open(out / "a.filled.tif") as flag:
+        assert flag.descriptions == ("filled",)  # a.tif's flag, not a fill of the other
+
+
 def test_a_geotiff_is_filled_in_its_own_format(rrs_model, stacks, tmp_path) -> None:
     out = tmp_path / "out"
     config = InpaintConfig(str(rrs_model), (str(stacks / "*.tif"),), str(out), gridded=STACK,

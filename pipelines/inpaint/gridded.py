@@ -212,26 +212,42 @@ def output_exists(target: str) -> bool:
     return gcs_object(target) is not None
 
 
-def series_windows(named: beam.PCollection, config: InpaintConfig,
+def planner_inputs(named: beam.PCollection, config: InpaintConfig,
                    model: ModelInfo) -> list[Any]:  # fmt: skip
-    """The planner's side inputs: for a model with a temporal window, the windows of the
-    scenes of the inputs (`named`: (output name, [inputs])), by input; none otherwise."""
+    """The planner's side inputs: every output name of the job (`named`: (output name,
+    [inputs])), to refuse an output that another GeoTIFF's sidecar would overwrite; and for a
+    model with a temporal window, the windows of the inputs' scenes, by input."""
+    names = beam.pvalue.AsList(named | "Names" >> beam.Keys())
     if not model.temporal_window:
-        return []
+        return [names]
     layout = layout_for(config.gridded, model)
     windows = named | "Windows" >> SeriesWindows(layout, model.temporal_window)
-    return [beam.pvalue.AsMultiMap(windows)]
+    return [names, beam.pvalue.AsMultiMap(windows)]
+
+
+def sidecar_owner(name: str, names: Iterable[str], uncertainty: bool) -> str | None:
+    """The other output among `names` whose GeoTIFF sidecars include `name`, if any."""
+    for other in names:
+        if other == name or not is_geotiff(other):
+            continue
+        if name in (p.name for p in sidecars(Path(other), uncertainty=uncertainty)):
+            return other
+    return None
 
 
 class PlanSeries(PlanInputs):
     """Skip complete outputs; emit each scene's row blocks' tiles that hold a gap (with the
-    same tiles of its neighbours in time, for a temporal model: its side input is the windows
-    of `series_windows`)."""
+    same tiles of its neighbours in time, for a temporal model); the side inputs are
+    `planner_inputs`'. An input whose output another GeoTIFF's sidecar would overwrite fails
+    (the GeoTIFF is filled)."""
 
     NAME = "file name"
 
-    def plan(self, path: str, name: str, target: str, started: float,
+    def plan(self, path: str, name: str, target: str, started: float, names: list[str],
              windows: Windows | None = None) -> Iterator[Any]:  # fmt: skip
+        if owner := sidecar_owner(name, names, self._model.uncertainty):
+            raise ValueError(f"its output {name} would be overwritten by a sidecar of the fill "
+                             f"of {owner}, another input: rename one of them")  # fmt: skip
         if not self._config.overwrite and output_exists(target):
             counter(SKIPPED).inc()
             reason = "a complete output exists"

@@ -532,8 +532,9 @@ def build(pipeline: beam.Pipeline, config: InpaintConfig, model: ModelInfo) -> b
         | "ByName" >> beam.Map(lambda path: (name(path), path))
         | "GroupByName" >> beam.GroupByKey()
     )
-    # A temporal model's planner reads the windows in time of every series' scenes.
-    side_inputs = [] if config.gridded is None else gridded.series_windows(named, config, model)
+    # The series planner sees every output name (GeoTIFF sidecars) and, for a temporal model,
+    # the windows in time of every series' scenes.
+    side_inputs = [] if config.gridded is None else gridded.planner_inputs(named, config, model)
     planned = named | "Plan" >> beam.ParDo(plan, *side_inputs).with_outputs(
         TILES, OUTCOMES, main="jobs"
     )
