@@ -36,6 +36,9 @@ under 5 % observed left out of the basis) and
 (`ingest.temporal_window`), trained the same way (`--train-steps`) or given (`--temporal-model
 DIR`); it fills each target with the same tiles of its neighbouring days (with every target's
 hidden pixels removed, as in training), and the neighbours never hold the target's truth.
+With a model and the EOF fill, `model+eof` (and `temporal+eof`): the model's fill blended with
+the EOF fill pixel by pixel by their uncertainties (the model's σ, the EOF's cross-validated
+error), as `s3inpaint inpaint --eof` fills a series (`components/gridded/eof_blend.py`).
 Printed: RMSE, MAE and bias per method, the ratio to biharmonic (and the temporal model's to
 the spatial model and the EOF fill), RMSE by gap coverage of the tile-sized cell around each
 pixel, training steps and wall time; saved to `benchmarks/output/quality.json`.
@@ -70,11 +73,13 @@ from components.evaluator.transplant import (
 from components.example_gen.config import IngestConfig
 from components.features import MODEL_DESCRIPTION
 from components.gridded import GriddedConfig
-from components.gridded.eof import eof_fill
+from components.gridded.eof import EofFill, eof_fill
+from components.gridded.eof_blend import EOF_SETTINGS, blend
 from components.gridded.samples import write_netcdf_series
 from components.inpaint.scene_fill import TileFiller, fill_scene
 from components.masks.buckets import coverage_bucket, coverage_bucket_labels
 from components.sample.series import sample_series
+from components.transforms import NONE
 from model.config import ModelConfig
 from model.signature import neighbour_inputs
 from pipelines.config import PipelineConfig
@@ -304,11 +309,8 @@ def model_tiles(serving_dir: str, log10: bool, bands: int = 0,
     return fill_tiles
 
 
-# DINEOF with its temporal covariance filter (alpha 0.5 day^2, 3 steps), stopped at a 1e-2
-# change: the strongest settings measured on the real series (in-gap RMSE 0.227 log10, against
-# 0.304 without the filter and 0.226 at DINEOF's default 1e-3, which takes 160x as long).
-EOF_SETTINGS = {"filter_strength": 0.5, "filter_steps": 3, "tolerance": 1e-2}
-WITH_SIGMA = ("model", "temporal")  # methods whose filler returns sigmas after the bands
+# Methods whose filler returns sigmas after the bands.
+WITH_SIGMA = ("model", "temporal", "model+eof", "temporal+eof")
 
 
 def tiled(fill_tiles: TileFiller, tile: int, channels: int | None = None) -> SceneFiller:
@@ -339,10 +341,10 @@ def temporal_filler(case: Case, serving_dir: str, window: int, tile: int) -> Sce
     return fill
 
 
-def eof_filler(case: Case, seed: int) -> tuple[SceneFiller, dict]:
+def eof_filler(case: Case, seed: int) -> tuple[SceneFiller, dict, EofFill]:
     """DINEOF over the whole series with every target's hidden pixels removed (in the scored
     space: log10 for chlorophyll), its rank cross-validated on other observations; (the filler,
-    what it chose)."""
+    what it chose, the fill)."""
     started = time.perf_counter()
     result = eof_fill(case.training_values(), seed=seed, **EOF_SETTINGS)
     about = {"rank": result.rank, "cv_rmse": [round(e, 4) for e in result.cv_rmse],
@@ -353,7 +355,35 @@ def eof_filler(case: Case, seed: int) -> tuple[SceneFiller, dict]:
     def fill(target: int, seen: np.ndarray, to_fill: np.ndarray) -> np.ndarray:
         return np.where(to_fill[..., np.newaxis], result.filled[target], seen)
 
-    return fill, about
+    return fill, about, result
+
+
+def remembered(filler: SceneFiller) -> SceneFiller:
+    """`filler`, each target filled once (the model's fill is scored alone and blended)."""
+    done: dict[int, np.ndarray] = {}
+
+    def fill(target: int, seen: np.ndarray, to_fill: np.ndarray) -> np.ndarray:
+        if target not in done:
+            done[target] = filler(target, seen, to_fill)
+        return done[target]
+
+    return fill
+
+
+def eof_blended(filler: SceneFiller, eof: EofFill, bands: int) -> SceneFiller:
+    """A model's fill (bands, then sigmas) blended with the EOF fill as `s3inpaint inpaint
+    --eof` blends them (`components.gridded.eof_blend.blend`, in the scored space, which is
+    the blend's: log10 for chlorophyll)."""
+
+    def fill(target: int, seen: np.ndarray, to_fill: np.ndarray) -> np.ndarray:
+        filled = filler(target, seen, to_fill).copy()
+        model = filled[to_fill]
+        values, sigma = blend(model[:, :bands], model[:, bands:], eof.filled[target][to_fill],
+                              np.asarray(eof.error), (NONE,) * bands)  # fmt: skip
+        filled[to_fill] = np.concatenate([values, sigma], axis=-1)
+        return filled
+
+    return fill
 
 
 def _coverage(to_fill: np.ndarray, water: np.ndarray, cell: int) -> np.ndarray:
@@ -571,21 +601,27 @@ def main(argv: list[str] | None = None) -> int:
             "classical": tiled(classical_tiles(iterations), args.tile),
         }
         series = not case.crop and len(case.values) > 2
-        eof = {}
+        eof, eof_result = {}, None
         if series:
-            fillers["eof"], eof = eof_filler(case, args.seed)
+            fillers["eof"], eof, eof_result = eof_filler(case, args.seed)
         training = {}
         model_dir = args.model
         if args.train_steps and not model_dir:
             model_dir, training["model"] = _trained(case, args, name, 0)
         if model_dir:
-            fillers["model"] = tiled(model_tiles(model_dir, case.log10), args.tile, 2 * bands)
+            fillers["model"] = remembered(tiled(model_tiles(model_dir, case.log10), args.tile,
+                                                2 * bands))  # fmt: skip
         temporal_dir = args.temporal_model if series else None
         if series and args.train_steps and args.temporal_window and not temporal_dir:
             temporal_dir, training["temporal"] = _trained(case, args, name, args.temporal_window)
         if temporal_dir:
             window = _metadata(temporal_dir)["temporal_window"]
-            fillers["temporal"] = temporal_filler(case, temporal_dir, window, args.tile)
+            fillers["temporal"] = remembered(temporal_filler(case, temporal_dir, window,
+                                                             args.tile))  # fmt: skip
+        if eof_result is not None:
+            for method in ("model", "temporal"):
+                if method in fillers:
+                    fillers[f"{method}+eof"] = eof_blended(fillers[method], eof_result, bands)
         result = evaluate(case, fillers, args.tile)
         result["training"] = training
         result["eof"] = eof

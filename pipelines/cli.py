@@ -27,6 +27,7 @@ JOB_SETTINGS = (
     "geotiff_bands",
     "quicklook",
     "overwrite",
+    "eof",
 )
 
 
@@ -206,6 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument(
         "--overwrite", action="store_true", **job, help="redo complete outputs too"
     )
+    inpaint.add_argument(
+        "--eof", action="store_true", **job,
+        help="NetCDF series: blend the model's fill with a DINEOF fill of the whole series, "
+        "weighted by their uncertainties (the series must fit in memory)",
+    )  # fmt: skip
     inpaint.add_argument(
         "--verbose", action="store_true",
         help="show TensorFlow's, CUDA's and Beam's start-up log and libraries' FutureWarnings",

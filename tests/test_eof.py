@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from components.gridded.eof import _cloud_holdout, _diffuse, eof_fill
+from components.gridded.eof_blend import blend
 
 NOISE = 0.02
 
@@ -149,3 +150,21 @@ def test_unusable_series_and_settings_are_refused() -> None:
         eof_fill(sparse)
     with pytest.raises(ValueError, match="unstable"):
         eof_fill(np.zeros((5, 4, 4)), filter_strength=0.6)
+
+
+def test_blend_weighs_the_two_fills_by_their_variances() -> None:
+    model = np.array([[1.0], [1.0], [1.0]])
+    sigma = np.array([[0.1], [0.2], [0.1]])
+    eof = np.array([[2.0], [2.0], [np.nan]])
+    values, spread = blend(model, sigma, eof, np.array([0.1]), ("none",))
+    np.testing.assert_allclose(values[:, 0], [1.5, 1.0 + 0.8, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(spread[:, 0], [0.1 / np.sqrt(2), np.sqrt(0.008), 0.1], rtol=1e-5)
+
+
+def test_blend_works_in_log10_for_a_log10_band() -> None:
+    """A log10 band is blended in log10: the model's σ converted as the export converts it."""
+    model, eof = np.array([[1.0, 1.0]]), np.array([[2.0, 2.0]])  # log10 10^2 = 100
+    sigma = np.array([[np.log(10.0) * 0.1, 0.1]])  # 0.1 in log10 units for the first band
+    values, spread = blend(model, sigma, eof, np.array([0.1, 0.1]), ("log10", "none"))
+    np.testing.assert_allclose(values[0], [10.0**1.0, 1.5], rtol=1e-5)
+    np.testing.assert_allclose(spread[0, 0], np.log(10.0) * 10.0 * 0.1 / np.sqrt(2), rtol=1e-5)

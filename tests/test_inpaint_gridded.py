@@ -20,10 +20,13 @@ from components.gridded import (
     write_geotiff_stack,
     write_netcdf_series,
 )
+from components.gridded.eof_blend import blend, series_eof
+from components.olci import BAND_NAMES
 from components.sample.series import write_sample_series
 from pipelines.cli import main
 from pipelines.inpaint import gridded
 from pipelines.inpaint.job import InpaintConfig, run
+from pipelines.inpaint.model import ModelInfo
 
 pytestmark = pytest.mark.slow
 CONSTANT = 0.5  # what the models add to each band's observed tile mean in the gap
@@ -393,3 +396,51 @@ def test_geotiffs_on_gcs(rrs_model, stacks, gcs, tmp_path) -> None:
     with rasterio.open(local) as filled, rasterio.open(stacks / "a.tif") as source:
         assert filled.read_masks().all() and not source.read_masks().all()
     assert run(config, ["--no_auth"])["counts"]["skipped"] == 1
+
+
+def test_eof_blends_the_models_fill_with_a_dineof_fill_of_the_series(chl_model, tmp_path):
+    """--eof: each filled value is the model's and the series' DINEOF fill weighted by their
+    uncertainties (the model's σ, the EOFs' cross-validated error); observations stay."""
+    source = write_sample_series(tmp_path / "in" / "chl.nc", (48, 48), 8, seed=6)
+    outputs = {}
+    for eof in (False, True):
+        out = tmp_path / f"out-{eof}"
+        summary = run(InpaintConfig(str(chl_model), (str(source),), str(out), eof=eof, **SMALL))
+        assert summary["counts"]["written"] == 1
+        outputs[eof] = out / "chl.nc"
+    with xr.open_dataset(source) as before:
+        observed = before["chlor_a"].values
+        land = before["land"].values.astype(bool)
+        days = (before["time"].values - before["time"].values[0]) / np.timedelta64(1, "D")
+    gap = ~np.isfinite(observed) & ~land
+    eof = series_eof(observed[..., np.newaxis], ("none",), times=days)
+    with xr.open_dataset(outputs[False]) as plain, xr.open_dataset(outputs[True]) as blended:
+        model = plain["chlor_a"].values[gap][:, np.newaxis]
+        expected, spread = blend(model, np.full_like(model, SIGMA), eof.filled[gap], eof.error,
+                                 ("none",))  # fmt: skip
+        chl = blended["chlor_a"].values
+        np.testing.assert_array_equal(chl[~gap], observed[~gap])
+        np.testing.assert_allclose(chl[gap], expected[:, 0], rtol=1e-5)
+        assert not np.allclose(chl[gap], model[:, 0], rtol=1e-3)  # the EOFs moved the fill
+        np.testing.assert_allclose(blended["chlor_a_uncertainty"].values[gap], spread[:, 0],
+                                   rtol=1e-5)  # fmt: skip
+        # Narrower where the EOFs fill too; the model's alone at pixels never observed.
+        covered = np.isfinite(eof.filled[gap][:, 0])
+        assert covered.mean() > 0.5 and (spread[covered] < SIGMA).all()
+        np.testing.assert_allclose(spread[~covered], SIGMA)
+        assert "blended with a DINEOF fill" in blended.attrs["history"]
+
+
+def test_eof_is_refused_where_there_is_no_series_or_no_uncertainty(rrs_model, stacks,
+                                                                  tmp_path) -> None:  # fmt: skip
+    out = tmp_path / "out"
+    summary = run(InpaintConfig(str(rrs_model), (str(stacks / "a.tif"),), str(out),
+                                gridded=STACK, eof=True, **SMALL))  # fmt: skip
+    (outcome,) = summary["outcomes"]
+    assert outcome["state"] == "failed" and "a GeoTIFF is one scene" in outcome["reason"]
+    olci = ModelInfo("m", BAND_NAMES, 8, uncertainty=True)
+    with pytest.raises(ValueError, match="OLCI products share no grid"):
+        InpaintConfig("m", ("x",), str(out), eof=True).check(olci)
+    silent = ModelInfo("m", ("chlor_a",), 8, gridded=SERIES)
+    with pytest.raises(ValueError, match="gives no uncertainty"):
+        InpaintConfig("m", ("x",), str(out), gridded=SERIES, eof=True).check(silent)

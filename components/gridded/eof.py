@@ -48,6 +48,8 @@ class EofFill:
             reconstruction).
         basis_days: the time indices whose days made the EOFs.
         basis_pixels: how many pixels made the EOFs.
+        error: per channel, the chosen rank's cross-validation RMSE in the values' own units
+            (the expected error of a filled value).
     """
 
     filled: np.ndarray
@@ -56,6 +58,7 @@ class EofFill:
     iterations: tuple[int, ...]
     basis_days: tuple[int, ...]
     basis_pixels: int
+    error: tuple[float, ...] = ()
 
 
 def _diffuse(matrix: np.ndarray, times: np.ndarray, strength: float, steps: int) -> np.ndarray:
@@ -269,4 +272,5 @@ def eof_fill(
     filled = np.where(np.isfinite(values), values, full.reshape(values.shape))
     return EofFill(filled=filled.astype(np.float32), rank=chosen, cv_rmse=tuple(cv),
                    iterations=tuple(taken), basis_days=tuple(int(d) for d in np.nonzero(rows)[0]),
-                   basis_pixels=int(cols.sum()))  # fmt: skip
+                   basis_pixels=int(cols.sum()),
+                   error=tuple(float(min(cv) * s) for s in spread))  # fmt: skip

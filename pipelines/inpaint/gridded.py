@@ -42,6 +42,7 @@ from components.gridded import (
     scene_count,
     scene_names,
 )
+from components.gridded.eof_blend import SeriesEof, blend, series_eof
 from components.gridded.geotiff import geotiff_band_names
 from components.gridded.geotiff_writer import sidecars, write_filled_geotiff
 from components.gridded.series_writer import SeriesWriter
@@ -78,6 +79,9 @@ def check_model(config: InpaintConfig, model: ModelInfo) -> None:
     if config.quicklook or config.geotiff_bands:
         raise ValueError("--quicklook and --geotiff-bands are for OLCI products; a gridded "
                          "input is written in its own format, NetCDF or GeoTIFF")  # fmt: skip
+    if config.eof and not model.uncertainty:
+        raise ValueError(f"model {model.path} gives no uncertainty (sigma): --eof weighs its "
+                         "fill against the EOF fill by their uncertainties")  # fmt: skip
     variables, bands = config.gridded.variables, model.bands
     if set(variables) != set(bands):
         raise ValueError(
@@ -245,6 +249,8 @@ class PlanSeries(PlanInputs):
 
     def plan(self, path: str, name: str, target: str, started: float, names: list[str],
              windows: Windows | None = None) -> Iterator[Any]:  # fmt: skip
+        if self._config.eof and is_geotiff(path):
+            raise ValueError("--eof blends with the EOFs of a series; a GeoTIFF is one scene")
         if owner := sidecar_owner(name, names, self._model.uncertainty):
             raise ValueError(f"its output {name} would be overwritten by a sidecar of the fill "
                              f"of {owner}, another input: rename one of them")  # fmt: skip
@@ -323,17 +329,58 @@ class WriteSeries(WriteInputs):
                     for extra in sidecars(local, uncertainty=model.uncertainty):
                         publish_file(extra, config.target(extra.name), overwrite=True)
             else:
+                eof = series_eof_fill(src, layout, model) if config.eof else None
+                if eof is not None:
+                    history += f", blended with a DINEOF fill of {eof.rank} EOFs"
                 with SeriesWriter(src, local, layout, uncertainty=model.uncertainty,
                                   history=history) as writer:  # fmt: skip
                     for scene in range(job.scenes):
                         paths = [blocks[g] for g in range(scene * per_scene,
                                  (scene + 1) * per_scene) if g in blocks]  # fmt: skip
                         mask, values = merge_scene(paths, job.height, job.width, model.channels)
+                        if eof is not None:
+                            values = eof_blended(values, eof, scene, mask, model)
                         filled += writer.write_scene(scene, mask, values)
                     writer.commit()
             if is_gcs(target):
                 publish_file(local, target, overwrite=config.overwrite)
         return filled
+
+
+def series_eof_fill(local: Path, layout: GriddedConfig, model: ModelInfo) -> SeriesEof:
+    """The DINEOF fill of the series at `local` (its scenes' values as the planner reads
+    them, the gaps unknown), in the model's transformed space, on the series' time axis in
+    days (scene numbers when it has none, or scenes less than a day apart)."""
+    scenes = []
+    for scene, masked in open_series_masked(local, layout):
+        values, gap, _ = scene_input(scene, masked, model.bands)
+        values[gap] = np.nan
+        scenes.append(values)
+    return series_eof(np.stack(scenes), model.band_transforms, times=series_days(local, layout))
+
+
+def series_days(local: Path, layout: GriddedConfig) -> np.ndarray | None:
+    """The series' times in days from its first, when it has a datetime time axis whose steps
+    are at least a day (what DINEOF's temporal filter takes); else None."""
+    if layout.time_dim is None:
+        return None
+    with xr.open_dataset(local) as ds:
+        if layout.time_dim not in ds.coords:
+            return None
+        times = ds[layout.time_dim].values
+    if not np.issubdtype(times.dtype, np.datetime64) or len(times) < 2:
+        return None
+    days = (times - times[0]) / np.timedelta64(1, "D")
+    return days if np.min(np.diff(days)) >= 1 else None
+
+
+def eof_blended(values: np.ndarray, eof: SeriesEof, scene: int, mask: np.ndarray,
+                model: ModelInfo) -> np.ndarray:  # fmt: skip
+    """A scene's merged fill (n, bands + sigmas) at `mask`, blended with the EOF fill."""
+    bands = len(model.bands)
+    blended, sigma = blend(values[:, :bands], values[:, bands:], eof.filled[scene][mask],
+                           eof.error, model.band_transforms)  # fmt: skip
+    return np.concatenate([blended, sigma], axis=1)
 
 
 def merge_scene(paths: list[str], height: int, width: int,

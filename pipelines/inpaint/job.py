@@ -131,6 +131,9 @@ class InpaintConfig:
             then NetCDF files and GeoTIFFs, each written under its own name; a GeoTIFF's bands
             are named by `band_names`, else its band descriptions); None for OLCI products, or
             the layout the model records (`for_model`).
+        eof: blend the model's fill of each NetCDF series with a DINEOF fill of the whole
+            series, pixel by pixel by their uncertainties (`components.gridded.eof_blend`;
+            needs a model with uncertainty; the series is held in memory to make its EOFs).
     """
 
     model: str
@@ -144,6 +147,7 @@ class InpaintConfig:
     quicklook: bool = False
     overwrite: bool = False
     gridded: GriddedConfig | None = None
+    eof: bool = False
 
     def for_model(self, model: ModelInfo) -> InpaintConfig:
         """These settings with what the model records where they leave it open: the gridded
@@ -170,6 +174,9 @@ class InpaintConfig:
             raise ValueError(f"halo {self.halo} must satisfy 0 <= 2 * halo < tile {self.tile}")
         if self.block_tile_rows < 1 or self.batch_size < 1:
             raise ValueError("block_tile_rows and batch_size must be positive")
+        if self.eof and self.gridded is None:
+            raise ValueError("--eof blends a fill with the EOFs of a gridded series: OLCI "
+                             "products share no grid")  # fmt: skip
         if self.gridded is not None:
             gridded.check_model(self, model)
             return

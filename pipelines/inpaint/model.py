@@ -30,6 +30,7 @@ from components.features import (
 from components.gridded.config import GriddedConfig
 from components.inpaint.anchors import spread_to_anchored
 from components.olci.format import BAND_NAMES, RHO_W, RRS
+from components.transforms import NONE, Transform
 from model.signature import neighbour_inputs, signature_inputs
 
 SAVED_MODEL_FILE = "saved_model.pb"
@@ -86,6 +87,12 @@ class ModelInfo:
     gridded: GriddedConfig | None = None  # the layout of the NetCDF series it was trained on
     temporal_window: int = 0  # neighbouring scenes on each side it takes as context
     patch_size: int | None = None  # the side of its training patches, when it records one
+    transforms: tuple[str, ...] = ()  # each band's transform ("none", "log10"); () for none
+
+    @property
+    def band_transforms(self) -> tuple[str, ...]:
+        """Each band's transform ("none" for all when the model records none)."""
+        return self.transforms or (NONE,) * len(self.bands)
 
     @property
     def channels(self) -> int:
@@ -104,6 +111,7 @@ class _Description(BaseModel):
     gridded: GriddedConfig | None = None  # the layout of a model of a NetCDF series
     temporal_window: StrictInt = Field(0, ge=0)
     patch_size: StrictInt | None = Field(None, gt=0)
+    transforms: list[Transform] | None = None
     config: dict = {}  # the ModelConfig it was trained with
 
 
@@ -145,8 +153,11 @@ def read_model_info(path: str) -> ModelInfo:
     if quantity not in (RHO_W, RRS):
         raise ValueError(f"{meta_path}: quantity {quantity!r} is not {RHO_W!r} or {RRS!r}")
     uncertainty = OUTPUT_SIGMA in meta.outputs
+    transforms = tuple(meta.transforms or ())
+    if transforms and len(transforms) != len(names):
+        raise ValueError(f"{meta_path}: {len(transforms)} transforms for {len(names)} bands")
     return ModelInfo(path, tuple(names), meta.stride, quantity, uncertainty, meta.gridded,
-                     _temporal_window(meta), meta.patch_size)  # fmt: skip
+                     _temporal_window(meta), meta.patch_size, transforms)  # fmt: skip
 
 
 def check_saved_model(path: str, temporal_window: int = 0) -> None:
