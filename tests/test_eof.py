@@ -152,13 +152,15 @@ def test_unusable_series_and_settings_are_refused() -> None:
         eof_fill(np.zeros((5, 4, 4)), filter_strength=0.6)
 
 
-def test_blend_weighs_the_two_fills_by_their_variances() -> None:
+def test_blend_weighs_the_two_fills_by_the_models_mean_variance_and_the_eof_error() -> None:
     model = np.array([[1.0], [1.0], [1.0]])
     sigma = np.array([[0.1], [0.2], [0.1]])
     eof = np.array([[2.0], [2.0], [np.nan]])
     values, spread = blend(model, sigma, eof, np.array([0.1]), ("none",))
-    np.testing.assert_allclose(values[:, 0], [1.5, 1.0 + 0.8, 1.0], rtol=1e-6)
-    np.testing.assert_allclose(spread[:, 0], [0.1 / np.sqrt(2), np.sqrt(0.008), 0.1], rtol=1e-5)
+    weight = 0.01 / ((0.01 + 0.04) / 2 + 0.01)  # of the model: over the pixels both fill
+    np.testing.assert_allclose(values[:, 0], [2 - weight, 2 - weight, 1.0], rtol=1e-6)
+    expected = np.sqrt(weight**2 * np.array([0.01, 0.04]) + (1 - weight) ** 2 * 0.01)
+    np.testing.assert_allclose(spread[:, 0], [*expected, 0.1], rtol=1e-5)
 
 
 def test_blend_works_in_log10_for_a_log10_band() -> None:

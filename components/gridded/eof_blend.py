@@ -3,12 +3,15 @@
 The model fills each scene from a tile of it (and, with a temporal window, the same tiles of a
 few scenes around it); DINEOF (`components.gridded.eof`) fills it from the covariance in time of
 the whole series. Their errors are only weakly correlated (ρ ≈ 0.33 on the real daily
-chlorophyll series of the quality benchmark), so a weighted mean is better than either. Each
-filled value is the inverse-variance weighted mean of the two, in each band's transformed space
-(log10 for chlorophyll): the model's σ for that pixel, and the EOF fill's cross-validated error
-for the band. The blend's σ is that of the weighted mean of two independent estimates, a lower
-bound where the errors are correlated. Where DINEOF has no value (a pixel never observed), the
-model's fill stays.
+chlorophyll series of the quality benchmark), so a weighted mean is better than either. In each
+band's transformed space (log10 for chlorophyll), a scene's filled values are the model's and the
+EOF fill's mean with one weight per band, the inverse-variance weight of the model's mean
+predicted variance over the scene's filled pixels against the EOF fill's cross-validated error:
+on that series this gives 0.177 log10 units where the model alone gives 0.195 and the EOF fill
+0.227, while weights made pixel by pixel from the model's σ gave 0.191 (where the model is unsure,
+deep in a gap, the EOFs are too). Each value's σ is that of the weighted mean of two independent
+estimates (the model's σ for the pixel, the EOFs' error), a lower bound where the errors are
+correlated. Where DINEOF has no value (a pixel never observed), the model's fill stays.
 """
 
 from __future__ import annotations
@@ -60,10 +63,11 @@ def blend(
     eof_error: np.ndarray,
     transforms: Sequence[str],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The inverse-variance weighted mean of a model's fill and an EOF fill, and its σ.
+    """A scene's blend of a model's fill and an EOF fill, and its σ (see the module docstring).
 
     Args:
-        model, model_sigma: (n, bands) the model's filled values and σ, in the data's units.
+        model, model_sigma: (n, bands) the model's filled values and σ at a scene's filled
+            pixels, in the data's units.
         eof: (n, bands) the EOF fill of the same pixels, transformed (NaN: none).
         eof_error: (bands,) the EOF fill's error, transformed.
         transforms: each band's transform.
@@ -77,12 +81,16 @@ def blend(
     # σ of log10(x) is σ / (x ln 10) to first order, as the model's export converts it.
     scale = np.where(log10, np.log(10.0) * np.maximum(model, 1e-30), 1.0)
     variance = (np.asarray(model_sigma, np.float64) / scale) ** 2
-    eof_variance = np.broadcast_to(np.asarray(eof_error, np.float64) ** 2, mean.shape)
-    usable = np.isfinite(eof) & (variance > 0)
-    weight = np.where(usable, eof_variance / np.where(usable, variance + eof_variance, 1.0), 1.0)
-    blended = np.where(usable, weight * mean + (1.0 - weight) * np.where(usable, eof, 0.0), mean)
-    blended_variance = np.where(usable, weight * variance, variance)
-    values = np.where(log10, 10.0**blended, blended)
-    values = np.where(usable, values, model)  # untouched where there is no EOF value
+    eof_variance = np.asarray(eof_error, np.float64) ** 2
+    usable = np.isfinite(eof) & np.isfinite(variance)
+    counted = np.maximum(usable.sum(axis=0), 1)
+    model_variance = np.where(usable, variance, 0.0).sum(axis=0) / counted
+    weight = eof_variance / np.maximum(model_variance + eof_variance, 1e-300)  # the model's
+    eof_part = np.where(usable, eof, 0.0)
+    blended = np.where(usable, weight * mean + (1.0 - weight) * eof_part, mean)
+    blended_variance = np.where(
+        usable, weight**2 * variance + (1.0 - weight) ** 2 * eof_variance, variance
+    )
+    values = np.where(usable, np.where(log10, 10.0**blended, blended), model)
     sigma = np.sqrt(blended_variance) * np.where(log10, np.log(10.0) * values, 1.0)
     return values.astype(np.float32), sigma.astype(np.float32)
