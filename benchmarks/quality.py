@@ -37,8 +37,9 @@ under 5 % observed left out of the basis) and
 DIR`); it fills each target with the same tiles of its neighbouring days (with every target's
 hidden pixels removed, as in training), and the neighbours never hold the target's truth.
 With a model and the EOF fill, `model+eof` (and `temporal+eof`): the model's fill blended with
-the EOF fill pixel by pixel by their uncertainties (the model's σ, the EOF's cross-validated
-error), as `s3inpaint inpaint --eof` fills a series (`components/gridded/eof_blend.py`).
+the EOF fill as `s3inpaint inpaint --eof` fills a series (`components/gridded/eof_blend.py`: one
+inverse-variance weight from the model's mean predicted variance over its fill of every day of
+the series and the EOFs' cross-validated error).
 Printed: RMSE, MAE and bias per method, the ratio to biharmonic (and the temporal model's to
 the spatial model and the EOF fill), RMSE by gap coverage of the tile-sized cell around each
 pixel, training steps and wall time; saved to `benchmarks/output/quality.json`.
@@ -74,7 +75,7 @@ from components.example_gen.config import IngestConfig
 from components.features import MODEL_DESCRIPTION
 from components.gridded import GriddedConfig
 from components.gridded.eof import EofFill, eof_fill
-from components.gridded.eof_blend import EOF_SETTINGS, blend
+from components.gridded.eof_blend import EOF_SETTINGS, BlendWeight, blend
 from components.gridded.samples import write_netcdf_series
 from components.inpaint.scene_fill import TileFiller, fill_scene
 from components.masks.buckets import coverage_bucket, coverage_bucket_labels
@@ -370,16 +371,30 @@ def remembered(filler: SceneFiller) -> SceneFiller:
     return fill
 
 
-def eof_blended(filler: SceneFiller, eof: EofFill, bands: int) -> SceneFiller:
+def eof_blended(filler: SceneFiller, eof: EofFill, case: Case) -> SceneFiller:
     """A model's fill (bands, then sigmas) blended with the EOF fill as `s3inpaint inpaint
-    --eof` blends them (`components.gridded.eof_blend.blend`, in the scored space, which is
-    the blend's: log10 for chlorophyll)."""
+    --eof` blends a series (`components.gridded.eof_blend`, in the scored space, which is the
+    blend's: log10 for chlorophyll): the model's weight from its fill of every day of the
+    series (what the model may see of it, `Case.training_values`), made at the first call."""
+    bands, transforms = len(case.bands), (NONE,) * len(case.bands)
+    weights: list[np.ndarray] = []
+
+    def weight() -> np.ndarray:
+        if not weights:
+            total = BlendWeight(bands)
+            for day, seen in enumerate(case.training_values()):
+                to_fill = case.water & ~np.isfinite(seen).all(axis=-1)
+                model = filler(day, seen, to_fill)[to_fill]
+                total.add(model[:, :bands], model[:, bands:], eof.filled[day][to_fill],
+                          transforms)  # fmt: skip
+            weights.append(total.weight(np.asarray(eof.error)))
+        return weights[0]
 
     def fill(target: int, seen: np.ndarray, to_fill: np.ndarray) -> np.ndarray:
         filled = filler(target, seen, to_fill).copy()
         model = filled[to_fill]
         values, sigma = blend(model[:, :bands], model[:, bands:], eof.filled[target][to_fill],
-                              np.asarray(eof.error), (NONE,) * bands)  # fmt: skip
+                              np.asarray(eof.error), transforms, weight())  # fmt: skip
         filled[to_fill] = np.concatenate([values, sigma], axis=-1)
         return filled
 
@@ -621,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:
         if eof_result is not None:
             for method in ("model", "temporal"):
                 if method in fillers:
-                    fillers[f"{method}+eof"] = eof_blended(fillers[method], eof_result, bands)
+                    fillers[f"{method}+eof"] = eof_blended(fillers[method], eof_result, case)
         result = evaluate(case, fillers, args.tile)
         result["training"] = training
         result["eof"] = eof

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from components.gridded.eof import _cloud_holdout, _diffuse, eof_fill
-from components.gridded.eof_blend import blend
+from components.gridded.eof_blend import BlendWeight, blend
 
 NOISE = 0.02
 
@@ -152,14 +152,22 @@ def test_unusable_series_and_settings_are_refused() -> None:
         eof_fill(np.zeros((5, 4, 4)), filter_strength=0.6)
 
 
-def test_blend_weighs_the_two_fills_by_the_models_mean_variance_and_the_eof_error() -> None:
+def test_the_blend_weight_is_the_models_mean_variance_against_the_eof_error() -> None:
+    weight = BlendWeight(1)
+    # Two scenes; a pixel the EOFs do not fill does not count.
+    weight.add(np.ones((2, 1)), np.array([[0.1], [0.3]]), np.array([[2.0], [np.nan]]), ("none",))
+    weight.add(np.ones((1, 1)), np.array([[0.2]]), np.array([[2.0]]), ("none",))
+    expected = 0.01 / ((0.01 + 0.04) / 2 + 0.01)
+    np.testing.assert_allclose(weight.weight(np.array([0.1])), [expected])
+
+
+def test_blend_is_the_weighted_mean_and_keeps_the_model_where_the_eofs_have_nothing() -> None:
     model = np.array([[1.0], [1.0], [1.0]])
     sigma = np.array([[0.1], [0.2], [0.1]])
     eof = np.array([[2.0], [2.0], [np.nan]])
-    values, spread = blend(model, sigma, eof, np.array([0.1]), ("none",))
-    weight = 0.01 / ((0.01 + 0.04) / 2 + 0.01)  # of the model: over the pixels both fill
-    np.testing.assert_allclose(values[:, 0], [2 - weight, 2 - weight, 1.0], rtol=1e-6)
-    expected = np.sqrt(weight**2 * np.array([0.01, 0.04]) + (1 - weight) ** 2 * 0.01)
+    values, spread = blend(model, sigma, eof, np.array([0.1]), ("none",), np.array([0.25]))
+    np.testing.assert_allclose(values[:, 0], [1.75, 1.75, 1.0], rtol=1e-6)
+    expected = np.sqrt(0.25**2 * np.array([0.01, 0.04]) + 0.75**2 * 0.01)
     np.testing.assert_allclose(spread[:, 0], [*expected, 0.1], rtol=1e-5)
 
 
@@ -167,6 +175,10 @@ def test_blend_works_in_log10_for_a_log10_band() -> None:
     """A log10 band is blended in log10: the model's σ converted as the export converts it."""
     model, eof = np.array([[1.0, 1.0]]), np.array([[2.0, 2.0]])  # log10 10^2 = 100
     sigma = np.array([[np.log(10.0) * 0.1, 0.1]])  # 0.1 in log10 units for the first band
-    values, spread = blend(model, sigma, eof, np.array([0.1, 0.1]), ("log10", "none"))
+    weight = BlendWeight(2)
+    weight.add(model, sigma, eof, ("log10", "none"))
+    np.testing.assert_allclose(weight.weight(np.array([0.1, 0.1])), [0.5, 0.5])
+    values, spread = blend(model, sigma, eof, np.array([0.1, 0.1]), ("log10", "none"),
+                           np.array([0.5, 0.5]))  # fmt: skip
     np.testing.assert_allclose(values[0], [10.0**1.0, 1.5], rtol=1e-5)
     np.testing.assert_allclose(spread[0, 0], np.log(10.0) * 10.0 * 0.1 / np.sqrt(2), rtol=1e-5)

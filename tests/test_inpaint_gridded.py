@@ -20,7 +20,7 @@ from components.gridded import (
     write_geotiff_stack,
     write_netcdf_series,
 )
-from components.gridded.eof_blend import blend, series_eof
+from components.gridded.eof_blend import BlendWeight, blend, series_eof
 from components.olci import BAND_NAMES
 from components.sample.series import write_sample_series
 from pipelines.cli import main
@@ -416,8 +416,11 @@ def test_eof_blends_the_models_fill_with_a_dineof_fill_of_the_series(chl_model, 
     eof = series_eof(observed[..., np.newaxis], ("none",), times=days)
     with xr.open_dataset(outputs[False]) as plain, xr.open_dataset(outputs[True]) as blended:
         model = plain["chlor_a"].values[gap][:, np.newaxis]
-        expected, spread = blend(model, np.full_like(model, SIGMA), eof.filled[gap], eof.error,
-                                 ("none",))  # fmt: skip
+        sigma = np.full_like(model, SIGMA)
+        weight = BlendWeight(1)
+        weight.add(model, sigma, eof.filled[gap], ("none",))  # all scenes at once: the same
+        expected, spread = blend(model, sigma, eof.filled[gap], eof.error, ("none",),
+                                 weight.weight(eof.error))  # fmt: skip
         chl = blended["chlor_a"].values
         np.testing.assert_array_equal(chl[~gap], observed[~gap])
         np.testing.assert_allclose(chl[gap], expected[:, 0], rtol=1e-5)

@@ -4,14 +4,15 @@ The model fills each scene from a tile of it (and, with a temporal window, the s
 few scenes around it); DINEOF (`components.gridded.eof`) fills it from the covariance in time of
 the whole series. Their errors are only weakly correlated (ρ ≈ 0.33 on the real daily
 chlorophyll series of the quality benchmark), so a weighted mean is better than either. In each
-band's transformed space (log10 for chlorophyll), a scene's filled values are the model's and the
-EOF fill's mean with one weight per band, the inverse-variance weight of the model's mean
-predicted variance over the scene's filled pixels against the EOF fill's cross-validated error:
-on that series this gives 0.177 log10 units where the model alone gives 0.195 and the EOF fill
-0.227, while weights made pixel by pixel from the model's σ gave 0.191 (where the model is unsure,
-deep in a gap, the EOFs are too). Each value's σ is that of the weighted mean of two independent
-estimates (the model's σ for the pixel, the EOFs' error), a lower bound where the errors are
-correlated. Where DINEOF has no value (a pixel never observed), the model's fill stays.
+band's transformed space (log10 for chlorophyll), the filled values are the model's and the EOF
+fill's mean with one weight per band for the whole series, the inverse-variance weight of the
+model's mean predicted variance over the series' filled pixels (`BlendWeight`) against the EOF
+fill's cross-validated error. Weights made pixel by pixel from the model's σ, or scene by scene
+from its mean, were measured worse on that series (where the model is unsure, deep in a gap,
+the EOFs are too; and the model's σ is too small by about a third). Each value's σ is that of
+the weighted mean of two independent estimates (the model's σ for the pixel, the EOFs' error),
+a lower bound where the errors are correlated. Where DINEOF has no value (a pixel never
+observed), the model's fill stays.
 """
 
 from __future__ import annotations
@@ -56,12 +57,46 @@ def series_eof(values: np.ndarray, transforms: Sequence[str], times=None) -> Ser
     return SeriesEof(result.filled, np.asarray(result.error), result.rank)
 
 
+def _transformed(model: np.ndarray, model_sigma: np.ndarray,
+                 transforms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The model's values and variance in each band's transformed space: σ of log10(x) is
+    σ / (x ln 10) to first order, as the model's export converts it."""
+    log10 = np.asarray(is_log10(transforms))
+    model = np.asarray(model, np.float64)
+    scale = np.where(log10, np.log(10.0) * np.maximum(model, 1e-30), 1.0)
+    variance = (np.asarray(model_sigma, np.float64) / scale) ** 2
+    return to_transformed(model, transforms), variance
+
+
+class BlendWeight:
+    """The model's mean predicted variance over the filled pixels the EOFs fill too, summed
+    over as many scenes as are added, and the weight it gives the model's fill."""
+
+    def __init__(self, bands: int) -> None:
+        self._sum, self._count = np.zeros(bands), np.zeros(bands)
+
+    def add(self, model: np.ndarray, model_sigma: np.ndarray, eof: np.ndarray,
+            transforms: Sequence[str]) -> None:  # fmt: skip
+        """Add a scene's (n, bands) filled values, their σ (data units) and its EOF fill."""
+        _, variance = _transformed(model, model_sigma, transforms)
+        usable = np.isfinite(eof) & np.isfinite(variance)
+        self._sum += np.where(usable, variance, 0.0).sum(axis=0)
+        self._count += usable.sum(axis=0)
+
+    def weight(self, eof_error: np.ndarray) -> np.ndarray:
+        """(bands,) the model's weight: the EOFs' error variance over the sum of the two."""
+        eof_variance = np.asarray(eof_error, np.float64) ** 2
+        model_variance = self._sum / np.maximum(self._count, 1)
+        return eof_variance / np.maximum(model_variance + eof_variance, 1e-300)
+
+
 def blend(
     model: np.ndarray,
     model_sigma: np.ndarray,
     eof: np.ndarray,
     eof_error: np.ndarray,
     transforms: Sequence[str],
+    weight: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A scene's blend of a model's fill and an EOF fill, and its σ (see the module docstring).
 
@@ -71,21 +106,16 @@ def blend(
         eof: (n, bands) the EOF fill of the same pixels, transformed (NaN: none).
         eof_error: (bands,) the EOF fill's error, transformed.
         transforms: each band's transform.
+        weight: (bands,) the model's weight (`BlendWeight.weight` over the series' scenes).
 
     Returns:
         (values, sigma), (n, bands) float32 in the data's units.
     """
     log10 = np.asarray(is_log10(transforms))
     model = np.asarray(model, np.float64)
-    mean = to_transformed(model, transforms)
-    # σ of log10(x) is σ / (x ln 10) to first order, as the model's export converts it.
-    scale = np.where(log10, np.log(10.0) * np.maximum(model, 1e-30), 1.0)
-    variance = (np.asarray(model_sigma, np.float64) / scale) ** 2
+    mean, variance = _transformed(model, model_sigma, transforms)
     eof_variance = np.asarray(eof_error, np.float64) ** 2
     usable = np.isfinite(eof) & np.isfinite(variance)
-    counted = np.maximum(usable.sum(axis=0), 1)
-    model_variance = np.where(usable, variance, 0.0).sum(axis=0) / counted
-    weight = eof_variance / np.maximum(model_variance + eof_variance, 1e-300)  # the model's
     eof_part = np.where(usable, eof, 0.0)
     blended = np.where(usable, weight * mean + (1.0 - weight) * eof_part, mean)
     blended_variance = np.where(

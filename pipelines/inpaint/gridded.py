@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -42,7 +42,7 @@ from components.gridded import (
     scene_count,
     scene_names,
 )
-from components.gridded.eof_blend import SeriesEof, blend, series_eof
+from components.gridded.eof_blend import BlendWeight, blend, series_eof
 from components.gridded.geotiff import geotiff_band_names
 from components.gridded.geotiff_writer import sidecars, write_filled_geotiff
 from components.gridded.series_writer import SeriesWriter
@@ -308,8 +308,6 @@ class WriteSeries(WriteInputs):
         moment = f"{dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
         history = (f"{moment}: s3inpaint inpaint: gaps of {', '.join(model.bands)} filled with "
                    f"the model {model.path}")  # fmt: skip
-        per_scene = len(config.blocks(job.height, job.width)[1])
-        filled = 0
         with tempfile.TemporaryDirectory(prefix="s3inpaint-") as tmp, local_copy(job.input) as src:
             if is_gcs(target):
                 local = Path(tmp) / job.name
@@ -329,34 +327,65 @@ class WriteSeries(WriteInputs):
                     for extra in sidecars(local, uncertainty=model.uncertainty):
                         publish_file(extra, config.target(extra.name), overwrite=True)
             else:
-                eof = series_eof_fill(src, layout, model) if config.eof else None
-                if eof is not None:
-                    history += f", blended with a DINEOF fill of {eof.rank} EOFs"
-                with SeriesWriter(src, local, layout, uncertainty=model.uncertainty,
-                                  history=history) as writer:  # fmt: skip
-                    for scene in range(job.scenes):
-                        paths = [blocks[g] for g in range(scene * per_scene,
-                                 (scene + 1) * per_scene) if g in blocks]  # fmt: skip
-                        mask, values = merge_scene(paths, job.height, job.width, model.channels)
-                        if eof is not None:
-                            values = eof_blended(values, eof, scene, mask, model)
-                        filled += writer.write_scene(scene, mask, values)
-                    writer.commit()
+                filled = self._write_series(job, blocks, src, local, layout, history)
             if is_gcs(target):
                 publish_file(local, target, overwrite=config.overwrite)
         return filled
 
+    def _write_series(self, job: SeriesJob, blocks: dict[int, str], src: Path, local: Path,
+                      layout: GriddedConfig, history: str) -> int:  # fmt: skip
+        """Write a NetCDF series scene by scene (with --eof, blended with its EOF fill)."""
+        model = self._model
+        per_scene = len(self._config.blocks(job.height, job.width)[1])
 
-def series_eof_fill(local: Path, layout: GriddedConfig, model: ModelInfo) -> SeriesEof:
-    """The DINEOF fill of the series at `local` (its scenes' values as the planner reads
-    them, the gaps unknown), in the model's transformed space, on the series' time axis in
-    days (scene numbers when it has none, or scenes less than a day apart)."""
-    scenes = []
-    for scene, masked in open_series_masked(local, layout):
-        values, gap, _ = scene_input(scene, masked, model.bands)
-        values[gap] = np.nan
-        scenes.append(values)
-    return series_eof(np.stack(scenes), model.band_transforms, times=series_days(local, layout))
+        def merged(scene: int) -> tuple[np.ndarray, np.ndarray]:
+            paths = [blocks[g] for g in range(scene * per_scene, (scene + 1) * per_scene)
+                     if g in blocks]  # fmt: skip
+            return merge_scene(paths, job.height, job.width, model.channels)
+
+        blender = None
+        if self._config.eof:
+            blender = SeriesBlend(src, layout, model, job.scenes, merged)
+            history += f", blended with a DINEOF fill of {blender.eof.rank} EOFs"
+        filled = 0
+        with SeriesWriter(src, local, layout, uncertainty=model.uncertainty,
+                          history=history) as writer:  # fmt: skip
+            for scene in range(job.scenes):
+                mask, values = merged(scene)
+                if blender is not None:
+                    values = blender.blend(scene, mask, values)
+                filled += writer.write_scene(scene, mask, values)
+            writer.commit()
+        return filled
+
+
+class SeriesBlend:
+    """A series' DINEOF fill and the blend weight of the model's fill against it, from a first
+    pass over the model's merged fill of every scene (`merged(scene)`: (mask, values))."""
+
+    def __init__(self, local: Path, layout: GriddedConfig, model: ModelInfo, scenes: int,
+                 merged: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> None:  # fmt: skip
+        stack = []
+        for scene, masked in open_series_masked(local, layout):
+            values, gap, _ = scene_input(scene, masked, model.bands)
+            values[gap] = np.nan
+            stack.append(values)
+        self.eof = series_eof(np.stack(stack), model.band_transforms,
+                              times=series_days(local, layout))  # fmt: skip
+        self._bands, self._transforms = len(model.bands), model.band_transforms
+        weight = BlendWeight(self._bands)
+        for scene in range(scenes):
+            mask, values = merged(scene)
+            weight.add(values[:, : self._bands], values[:, self._bands :],
+                       self.eof.filled[scene][mask], self._transforms)  # fmt: skip
+        self.weight = weight.weight(self.eof.error)
+
+    def blend(self, scene: int, mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """A scene's merged fill (n, bands + sigmas) at `mask`, blended with the EOF fill."""
+        bands = self._bands
+        blended, sigma = blend(values[:, :bands], values[:, bands:], self.eof.filled[scene][mask],
+                               self.eof.error, self._transforms, self.weight)  # fmt: skip
+        return np.concatenate([blended, sigma], axis=1)
 
 
 def series_days(local: Path, layout: GriddedConfig) -> np.ndarray | None:
@@ -372,15 +401,6 @@ def series_days(local: Path, layout: GriddedConfig) -> np.ndarray | None:
         return None
     days = (times - times[0]) / np.timedelta64(1, "D")
     return days if np.min(np.diff(days)) >= 1 else None
-
-
-def eof_blended(values: np.ndarray, eof: SeriesEof, scene: int, mask: np.ndarray,
-                model: ModelInfo) -> np.ndarray:  # fmt: skip
-    """A scene's merged fill (n, bands + sigmas) at `mask`, blended with the EOF fill."""
-    bands = len(model.bands)
-    blended, sigma = blend(values[:, :bands], values[:, bands:], eof.filled[scene][mask],
-                           eof.error, model.band_transforms)  # fmt: skip
-    return np.concatenate([blended, sigma], axis=1)
 
 
 def merge_scene(paths: list[str], height: int, width: int,
