@@ -337,7 +337,8 @@ def temporal_filler(case: Case, serving_dir: str, window: int, tile: int) -> Sce
         neighbours = [context[target + d] if 0 <= target + d < len(context) else outside
                       for d in days]  # fmt: skip
         stacked = np.concatenate([seen, *neighbours], axis=-1)
-        return fill_scene(stacked, to_fill, fill_tiles, tile, tile // 8, channels=2 * bands)
+        return fill_scene(stacked, to_fill, fill_tiles, tile, tile // 8, channels=2 * bands,
+                          context=len(days) * bands)  # fmt: skip
 
     return fill
 

@@ -145,6 +145,30 @@ def test_fill_scene_continues_the_field_into_tiles_inside_a_wide_gap() -> None:
     assert np.ptp(middle) > 0.2 * np.ptp(truth[:, 40:56, 0])
 
 
+def test_fill_scene_anchors_on_the_scenes_own_bands_not_its_context() -> None:
+    """Context channels (a temporal model's neighbours, here never observed) neither decide
+    what is known nor get anchored; the uncertainty past the own bands is spread to the
+    anchored pixels."""
+    truth = smooth_field((48, 96), bands=1)
+    to_fill = np.zeros((48, 96), bool)
+    to_fill[:, 20:76] = True
+    values = np.concatenate([np.where(to_fill[..., None], np.nan, truth),
+                             np.full((48, 96, 1), np.nan, np.float32)], axis=-1)  # fmt: skip
+
+    def mean_and_spread(tiles: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+        assert np.isnan(tiles[..., 1]).all()  # the context as given
+        known = ~gaps & np.isfinite(tiles[..., 0])
+        level = np.array([t[k, 0].mean() if k.any() else np.nan
+                          for t, k in zip(tiles, known, strict=True)])  # fmt: skip
+        fill = np.where(gaps, level[:, None, None], tiles[..., 0])
+        return np.stack([fill, np.where(gaps, 0.5, 0.0)], axis=-1).astype(np.float32)
+
+    filled = fill_scene(values, to_fill, mean_and_spread, tile=16, halo=2, channels=2,
+                        context=1)  # fmt: skip
+    assert np.isfinite(filled[to_fill]).all()
+    np.testing.assert_allclose(filled[to_fill][:, 1], 0.5)
+
+
 def _benchmark():
     """benchmarks/quality.py as a module (benchmarks are scripts, not a package)."""
     if "quality_benchmark" not in sys.modules:

@@ -32,6 +32,7 @@ def fill_scene(
     halo: int,
     batch_size: int = 16,
     channels: int | None = None,
+    context: int = 0,
 ) -> np.ndarray:
     """`values` with its `to_fill` pixels replaced by the blended fills of their tiles.
 
@@ -45,6 +46,9 @@ def fill_scene(
         channels: values per pixel the filler returns, when not `bands` (e.g. the bands and
             then their uncertainties): the result has that many, NaN outside `to_fill` past
             the input's bands.
+        context: how many of the last bands of `values` are context rather than the scene's
+            own (a temporal model's neighbours): what is known, and the anchored borders, are
+            the scene's own bands'; channels the filler returns past those are uncertainties.
 
     Returns:
         A float32 copy of `values`, filled where `to_fill` (NaN where the filler gave NaN).
@@ -57,10 +61,11 @@ def fill_scene(
                          f"and {to_fill.shape}")  # fmt: skip
     height, width, bands = values.shape
     channels = channels or bands
+    own = bands - context
     plan = plan_tiles(height, width, tile, halo)
     blender = Blender(plan, range(height), channels)
     tiles = [t for row in plan.rows for t in row if to_fill[t.slices()].any()]
-    anchors = Anchors(values, to_fill)
+    anchors = Anchors(values[..., :own], to_fill)
     for start in range(0, len(tiles), batch_size):
         chunk = tiles[start : start + batch_size]
         inputs = np.stack([tile_window(values, t, tile, 0, np.nan) for t in chunk]).astype(
@@ -69,12 +74,12 @@ def fill_scene(
         gaps = np.stack([tile_window(to_fill, t, tile, 0, False) for t in chunk])
         given = gaps.copy()
         for i, t in enumerate(chunk):
-            anchors.anchor(inputs[i], given[i], partial(tile_window, tile=t, size=tile,
-                                                        row_offset=0, fill=np.nan))  # fmt: skip
+            cut = partial(tile_window, tile=t, size=tile, row_offset=0, fill=np.nan)
+            anchors.anchor(inputs[i, ..., :own], given[i], cut)
         for t, pred, gap, model_gap in zip(chunk, fill_tiles(inputs, given), gaps, given,
                                            strict=True):  # fmt: skip
-            if channels > bands:  # the uncertainties after the bands
-                spread_to_anchored(pred[..., bands:], gap & ~model_gap, model_gap)
+            if channels > own:  # the uncertainties after the scene's own bands
+                spread_to_anchored(pred[..., own:], gap & ~model_gap, model_gap)
             blender.add(t, pred)
     filled = np.full((height, width, max(channels, bands)), np.nan, np.float32)
     filled[..., :bands] = values
