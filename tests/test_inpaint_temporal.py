@@ -138,7 +138,7 @@ def test_the_fill_is_the_models_given_the_neighbours_observed_values(
                 if not to_fill.any():
                     continue
                 values, model_gap = observed[day][window][..., np.newaxis].copy(), to_fill.copy()
-                anchored += bool(anchors.anchor(values, model_gap, lambda a, w=window: a[w]))
+                anchored += bool(anchors.anchor(values, model_gap, window))
                 values = values[..., 0]
                 days = [day - 1, day + 1]
                 present = [0 <= d < DAYS for d in days]

@@ -14,8 +14,6 @@ model gave the tile's other filled pixels (`spread_to_anchored`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 
@@ -27,37 +25,70 @@ def known_pixels(values: np.ndarray, gap: np.ndarray) -> np.ndarray:
 def _halve(array: np.ndarray) -> np.ndarray:
     """2x2 cell means of (H, W, ...) `array` (odd sides padded with zeros, as no data)."""
     height, width = array.shape[:2]
-    padded = np.zeros(((height + 1) // 2 * 2, (width + 1) // 2 * 2, *array.shape[2:]))
-    padded[:height, :width] = array
-    return (padded[0::2, 0::2] + padded[1::2, 0::2] + padded[0::2, 1::2] + padded[1::2, 1::2]) / 4
+    if height % 2 or width % 2:
+        padded = np.zeros(((height + 1) // 2 * 2, (width + 1) // 2 * 2, *array.shape[2:]),
+                          array.dtype)  # fmt: skip
+        padded[:height, :width] = array
+        array = padded
+    out = array[0::2, 0::2] + array[1::2, 0::2]
+    out += array[0::2, 1::2]
+    out += array[1::2, 1::2]
+    out *= 0.25
+    return out
 
 
-def _double(array: np.ndarray, size: int, axis: int) -> np.ndarray:
-    """Bilinear doubling along `axis`, pixel centres aligned, cut to `size`."""
+def _double(array: np.ndarray, fine: np.ndarray, axis: int) -> np.ndarray:
+    """Bilinear doubling along `axis`, pixel centres aligned, at the `fine` indices."""
     coarse = np.moveaxis(array, axis, 0)
-    fine = np.arange(size)
     near = np.minimum(fine // 2, len(coarse) - 1)
     other = np.clip(np.where(fine % 2, near + 1, near - 1), 0, len(coarse) - 1)
-    return np.moveaxis(0.75 * coarse[near] + 0.25 * coarse[other], 0, axis)
+    out = coarse[near]
+    out *= 0.75
+    out += 0.25 * coarse[other]
+    return np.moveaxis(out, 0, axis)
+
+
+def _doubled(array: np.ndarray, rows: range, cols: range) -> np.ndarray:
+    """`array` doubled in both directions, at the fine `rows` x `cols`."""
+    return _double(_double(array, np.arange(rows.start, rows.stop), 0),
+                   np.arange(cols.start, cols.stop), 1)  # fmt: skip
+
+
+def _pull(sums: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """The push-pull estimate of a pyramid level from its cells' sums (known share x known
+    mean) and known shares: each cell blended with its coarser parent by its unknown share."""
+    if max(weight.shape[:2]) <= 1:
+        return sums / weight
+    parent = _pull(_halve(sums), _halve(weight))
+    estimate = _doubled(parent, range(sums.shape[0]), range(sums.shape[1]))
+    estimate *= 1.0 - weight
+    estimate += sums
+    return estimate
+
+
+def _level_one(
+    values: np.ndarray, known: np.ndarray, chunk: int = 64
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pyramid's first level above the pixels: (sums, known shares) of 2x2 cells, made
+    `chunk` rows at a time so no full-size copy of the values is held."""
+    parts = []
+    for start in range(0, len(known), chunk):
+        rows = slice(start, start + chunk)
+        seen = known[rows][..., np.newaxis]
+        sums = np.where(seen, values[rows], np.float32(0.0)).astype(np.float32, copy=False)
+        parts.append((_halve(sums), _halve(seen.astype(np.float32))))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def push_pull(values: np.ndarray, known: np.ndarray) -> np.ndarray | None:
     """A smooth fill of (H, W, bands) `values` from its `known` (H, W) pixels: known means
     averaged down a pyramid of 2x2 cells, each cell blended on the way up with its coarser
-    parent in proportion to its unknown share (None when nothing is known)."""
+    parent in proportion to its unknown share (None when nothing is known); float32."""
     if not known.any():
         return None
-    weight = known.astype(np.float64)[..., np.newaxis]
-    sums = np.where(weight > 0, values, 0.0) * weight
-    pyramid = [(sums, weight)]
-    while max(pyramid[-1][1].shape[:2]) > 1:
-        pyramid.append((_halve(pyramid[-1][0]), _halve(pyramid[-1][1])))
-    sums, weight = pyramid[-1]
-    estimate = sums / weight
-    for sums, weight in reversed(pyramid[:-1]):
-        parent = _double(_double(estimate, sums.shape[0], 0), sums.shape[1], 1)
-        estimate = sums + (1.0 - weight) * parent  # sums: the cell's known share x known mean
-    return estimate.astype(np.float32)
+    parent = _pull(*_level_one(values, known))
+    estimate = _doubled(parent, range(known.shape[0]), range(known.shape[1]))
+    return np.where(known[..., np.newaxis], values, estimate).astype(np.float32)
 
 
 def spread_to_anchored(spread: np.ndarray, anchored: np.ndarray, filled: np.ndarray) -> None:
@@ -70,34 +101,42 @@ def spread_to_anchored(spread: np.ndarray, anchored: np.ndarray, filled: np.ndar
 
 class Anchors:
     """Anchors the border of sparse windows to the push-pull fill of `values` (rows, columns,
-    bands) from its known pixels, made once, when a first window needs it."""
+    bands) from its known pixels. Its pyramid from 2x2 cells up is made once, when a first
+    window needs it (a quarter of the values' memory); a window's guess is the first level
+    doubled at the window's pixels, which is the push-pull fill wherever a pixel is unknown."""
 
     def __init__(self, values: np.ndarray, gap: np.ndarray) -> None:
         self._values, self._gap = values, gap
-        self._guess: np.ndarray | None = None
+        self._coarse: np.ndarray | None = None
         self._made = False
 
-    def guess(self) -> np.ndarray | None:
+    def guess(self, window: tuple[slice, slice]) -> np.ndarray | None:
+        """The push-pull fill at the unknown pixels of `window` (rows, columns of the values;
+        None when nothing is known)."""
         if not self._made:
-            self._guess = push_pull(self._values, known_pixels(self._values, self._gap))
+            known = known_pixels(self._values, self._gap)
+            self._coarse = _pull(*_level_one(self._values, known)) if known.any() else None
             self._made = True
-        return self._guess
+        if self._coarse is None:
+            return None
+        rows, cols = (range(*part.indices(n))
+                      for part, n in zip(window, self._gap.shape, strict=True))  # fmt: skip
+        return _doubled(self._coarse, rows, cols)
 
-    def anchor(
-        self, values: np.ndarray, gap: np.ndarray, cut: Callable[[np.ndarray], np.ndarray]
-    ) -> int:
+    def anchor(self, values: np.ndarray, gap: np.ndarray, window: tuple[slice, slice]) -> int:
         """Anchor a tile's window in place when it is sparse: (size, size, bands) `values` and
-        (size, size) `gap`; `cut(array)` is the tile's window of an array shaped like the
-        caller's values (NaN past its edge). The number of ring pixels anchored."""
+        (size, size) `gap`, whose first rows and columns are `window` of the caller's values
+        (the rest is padding past their edge). The number of ring pixels anchored."""
         if known_pixels(values, gap).sum() >= len(gap):
             return 0
-        guess = self.guess()
+        guess = self.guess(window)
         if guess is None:
             return 0
-        window = cut(guess)
+        padded = np.full(values.shape, np.nan, np.float32)
+        padded[: guess.shape[0], : guess.shape[1]] = guess
         ring = np.zeros(gap.shape, bool)
         ring[[0, -1], :] = ring[:, [0, -1]] = True
-        anchored = ring & gap & np.isfinite(window).all(axis=-1)
-        values[anchored] = window[anchored]
+        anchored = ring & gap & np.isfinite(padded).all(axis=-1)
+        values[anchored] = padded[anchored]
         gap[anchored] = False
         return int(anchored.sum())

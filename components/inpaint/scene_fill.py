@@ -12,7 +12,6 @@ memory: the quality benchmark and gridded scenes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 import numpy as np
 
@@ -74,8 +73,7 @@ def fill_scene(
         gaps = np.stack([tile_window(to_fill, t, tile, 0, False) for t in chunk])
         given = gaps.copy()
         for i, t in enumerate(chunk):
-            cut = partial(tile_window, tile=t, size=tile, row_offset=0, fill=np.nan)
-            anchors.anchor(inputs[i, ..., :own], given[i], cut)
+            anchors.anchor(inputs[i, ..., :own], given[i], t.slices())
         for t, pred, gap, model_gap in zip(chunk, fill_tiles(inputs, given), gaps, given,
                                            strict=True):  # fmt: skip
             if channels > own:  # the uncertainties after the scene's own bands

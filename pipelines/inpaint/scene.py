@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from functools import partial
 
 import numpy as np
 import xarray as xr
@@ -96,8 +95,7 @@ def block_tiles(
         if reason is TileReason.FILL:
             tile_values, tile_gap = tile_input(values, gap, tile, size, row_offset)
             model_gap = tile_gap.copy()
-            cut = partial(tile_window, tile=tile, size=size, row_offset=row_offset, fill=np.nan)
-            if anchors.anchor(tile_values, model_gap, cut):
+            if anchors.anchor(tile_values, model_gap, window):
                 counts[ANCHORED] += 1
             inputs.append((tile_values, tile_gap))
             anchored.append(tile_gap & ~model_gap)
