@@ -33,7 +33,7 @@ import numpy as np
 import xarray as xr
 from apache_beam.io.filesystems import FileSystems
 
-from components.example_gen.temporal import SceneWindow
+from components.example_gen.temporal import SECONDS_PER_DAY, SceneWindow
 from components.gridded import (
     BandNamesError,
     GriddedConfig,
@@ -41,6 +41,8 @@ from components.gridded import (
     open_series_masked,
     scene_count,
     scene_names,
+    scene_times,
+    times,
 )
 from components.gridded.eof_blend import BlendWeight, blend, series_eof
 from components.gridded.geotiff import geotiff_band_names
@@ -389,17 +391,14 @@ class SeriesBlend:
 
 
 def series_days(local: Path, layout: GriddedConfig) -> np.ndarray | None:
-    """The series' times in days from its first, when it has a datetime time axis whose steps
-    are at least a day (what DINEOF's temporal filter takes); else None."""
-    if layout.time_dim is None:
+    """The series' scene times (`scene_times`, as the temporal windows read them) in days from
+    its first, when every scene states one and they are at least a day apart (what DINEOF's
+    temporal filter takes); else None."""
+    starts = scene_times(local, layout)
+    if len(starts) < 2 or not all(starts):
         return None
-    with xr.open_dataset(local) as ds:
-        if layout.time_dim not in ds.coords:
-            return None
-        times = ds[layout.time_dim].values
-    if not np.issubdtype(times.dtype, np.datetime64) or len(times) < 2:
-        return None
-    days = (times - times[0]) / np.timedelta64(1, "D")
+    moments = [times.parse_text(text) for text in starts]
+    days = np.array([(m - moments[0]).total_seconds() / SECONDS_PER_DAY for m in moments])
     return days if np.min(np.diff(days)) >= 1 else None
 
 

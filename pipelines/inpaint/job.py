@@ -132,8 +132,9 @@ class InpaintConfig:
             are named by `band_names`, else its band descriptions); None for OLCI products, or
             the layout the model records (`for_model`).
         eof: blend the model's fill of each NetCDF series with a DINEOF fill of the whole
-            series, pixel by pixel by their uncertainties (`components.gridded.eof_blend`;
-            needs a model with uncertainty; the series is held in memory to make its EOFs).
+            series, one inverse-variance weight per band from the model's mean σ and the EOFs'
+            cross-validated error (`components.gridded.eof_blend`; needs a model with
+            uncertainty; the series is held in memory to make its EOFs).
     """
 
     model: str
