@@ -190,7 +190,8 @@ def test_temporal_signature_round_trip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(filled[observed], data["reflectance"][observed])
     z = (np.log10(data["reflectance"]) - mean) / std * (1 - data["gap"])
     base = 10 ** (classical_fill(z, 1 - data["gap"], 50).numpy() * std + mean)
-    np.testing.assert_allclose(filled[~observed], base[~observed], rtol=1e-5)
+    # float32 conjugate gradients, run here eagerly and there as the SavedModel's graph
+    np.testing.assert_allclose(filled[~observed], base[~observed], rtol=1e-4)
 
     trained = str(tmp_path / "trained")
     export_model(trained, temporal_unet(True), None, mean, std, ("log10",), {"kind": "unet"})
