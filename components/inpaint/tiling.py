@@ -304,15 +304,18 @@ class RowMerger:
 
     Rows stay pending from the first row not yet handed out to the last row any group added;
     `pop(stop)` returns the rows before `stop` (a group's `final.stop`), which no later group
-    touches.
+    touches. Only the pixels groups gave are held (their scene index, sums and weights), so its
+    memory follows the gaps, not the scene's width times its bands; sums of a pixel are added
+    in group order, as a dense float64 sum would add them.
     """
 
     def __init__(self, width: int, bands: int) -> None:
         self.width = _check_int("width", width, 1)
         self.bands = _check_int("bands", bands, 1)
         self.start = 0
-        self._sum = np.zeros((0, width, bands), np.float64)
-        self._weight = np.zeros((0, width), np.float64)
+        self._index = np.zeros(0, np.int64)
+        self._sum = np.zeros((0, bands), np.float64)
+        self._weight = np.zeros(0, np.float64)
 
     def add(self, rows: range, mask: np.ndarray, sums: np.ndarray, weights: np.ndarray) -> None:
         """Add a group's `Blender.partial` over scene rows `rows`.
@@ -320,29 +323,38 @@ class RowMerger:
         Raises:
             ValueError: `rows` start above rows already handed out, or shapes disagree.
         """
-        if rows.start < self.start or mask.shape != (len(rows), self.width):
+        count = int(np.count_nonzero(mask)) if mask.shape == (len(rows), self.width) else -1
+        if rows.start < self.start or count < 0:
             raise ValueError(f"cannot add rows {rows} (pending from {self.start}) with a mask "
                              f"of shape {mask.shape}")  # fmt: skip
-        stop = self.start + len(self._weight)
-        if rows.stop > stop:
-            grow = rows.stop - stop
-            self._sum = np.concatenate([self._sum, np.zeros((grow, self.width, self.bands))])
-            self._weight = np.concatenate([self._weight, np.zeros((grow, self.width))])
-        window = slice(rows.start - self.start, rows.stop - self.start)
-        self._sum[window][mask] += sums
-        self._weight[window][mask] += weights
+        sums, weights = np.asarray(sums), np.asarray(weights)
+        if sums.shape != (count, self.bands) or weights.shape != (count,):
+            raise ValueError(f"rows {rows}: {count} masked pixels need sums of shape "
+                             f"{(count, self.bands)} and weights of shape {(count,)}, got "
+                             f"{sums.shape} and {weights.shape}")  # fmt: skip
+        index = rows.start * self.width + np.flatnonzero(mask)
+        self._index = np.concatenate([self._index, index])
+        self._sum = np.concatenate([self._sum, sums.astype(np.float64)])
+        self._weight = np.concatenate([self._weight, weights.astype(np.float64)])
 
     def pop(self, stop: int) -> tuple[range, np.ndarray, np.ndarray]:
         """(rows, filled_mask, values): the pending rows before `stop`, done.
 
         filled_mask is where some tile added weight; values (n, bands) float32 the blend there.
         """
-        count = max(0, min(stop - self.start, len(self._weight)))
-        rows = range(self.start, self.start + max(count, stop - self.start))
-        weight = np.zeros((len(rows), self.width))
-        summed = np.zeros((len(rows), self.width, self.bands))
-        weight[:count], summed[:count] = self._weight[:count], self._sum[:count]
-        self._sum, self._weight = self._sum[count:], self._weight[count:]
+        rows = range(self.start, max(self.start, stop))
+        done = self._index < rows.stop * self.width
+        pixels, which = np.unique(self._index[done], return_inverse=True)
+        weight = np.bincount(which, self._weight[done], minlength=len(pixels))
+        sums = self._sum[done]
+        summed = np.stack([np.bincount(which, sums[:, band], minlength=len(pixels))
+                           for band in range(self.bands)], axis=-1)  # fmt: skip
+        self._index, self._sum, self._weight = (
+            kept[~done] for kept in (self._index, self._sum, self._weight)
+        )
         self.start = rows.stop
-        mask = weight > 0
-        return rows, mask, (summed[mask] / weight[mask][:, None]).astype(np.float32)
+        weighted = weight > 0
+        mask = np.zeros((len(rows), self.width), bool)
+        mask.reshape(-1)[pixels[weighted] - rows.start * self.width] = True
+        values = summed[weighted] / weight[weighted][:, None]
+        return rows, mask, values.astype(np.float32)

@@ -213,7 +213,7 @@ class BlockModelHandler(ModelHandler[Tiles, PredictionResult, Any]):
     when the model has them, by their sigmas. Every call's time goes to the
     `MODEL_MICROSECONDS` distribution."""
 
-    def __init__(self, path: str, batch_size: int = 8) -> None:
+    def __init__(self, path: str, batch_size: int = 2) -> None:
         self._path = path
         self._batch_size = batch_size
 
