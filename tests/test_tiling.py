@@ -245,13 +245,14 @@ def test_merging_row_groups_blends_as_the_whole_scene(
     filled = scene.copy()
     mask = np.zeros(gap.shape, bool)
     for group in row_groups(plan, per_group):
-        blender = Blender(plan, group.rows, BANDS)
+        group_gap = gap[group.rows.start : group.rows.stop]
+        blender = Blender(plan, group.rows, BANDS, where=group_gap)  # as the job holds them
         for tile in group.tiles:
             window = tile.slices()
             if tile_needs_model(gap[window], water[window]) is TileReason.FILL:
                 rng = np.random.default_rng(tile.index)
                 blender.add(tile, rng.uniform(0, 1, (plan.tile, plan.tile, BANDS)))
-        merger.add(group.rows, *blender.partial(gap[group.rows.start : group.rows.stop]))
+        merger.add(group.rows, *blender.partial(group_gap))
         rows, done, values = merger.pop(group.final.stop)
         assert rows == group.final
         part = filled[rows.start : rows.stop]
@@ -332,6 +333,8 @@ def test_bad_ranges_and_shapes_are_rejected() -> None:
         RowMerger(40, BANDS).add(range(0, 4), np.zeros((3, 40), bool), np.zeros((0, 3)), [])
     with pytest.raises(ValueError, match="rows must be"):
         Blender(plan, range(30, 41), BANDS)
+    with pytest.raises(ValueError, match=r"where must have shape \(12, 40\)"):
+        Blender(plan, range(0, 12), BANDS, where=np.ones((40, 40), bool))
     with pytest.raises(ValueError, match=r"prediction for tile \(0, 0\)"):
         blender.add(tiles[0][0], np.zeros((16, 16, BANDS + 1)))
     with pytest.raises(ValueError, match=r"tile \(2, 0\) has no row"):

@@ -62,7 +62,7 @@ def fill_scene(
     channels = channels or bands
     own = bands - context
     plan = plan_tiles(height, width, tile, halo)
-    blender = Blender(plan, range(height), channels)
+    blender = Blender(plan, range(height), channels, where=to_fill)
     tiles = [t for row in plan.rows for t in row if to_fill[t.slices()].any()]
     anchors = Anchors(values[..., :own], to_fill)
     for start in range(0, len(tiles), batch_size):

@@ -215,14 +215,20 @@ class Blender:
 
     Accumulates in float64 so that the result does not depend on how many tiles overlap, and
     adds tiles in the order given, so the same tiles in the same order give bit-identical
-    sums whether the scene is blended whole or group by group (`RowGroup`, `RowMerger`).
+    sums whether the scene is blended whole or group by group (`RowGroup`, `RowMerger`). Sums
+    are held only at the pixels `where` names (the gap, when it is known beforehand), so its
+    memory follows them, not the rows' width times the bands.
     """
 
-    def __init__(self, plan: TilePlan, rows: range, bands: int) -> None:
-        """Empty sums for scene rows `rows` (e.g. a group's `rows`) and `bands` bands.
+    def __init__(
+        self, plan: TilePlan, rows: range, bands: int, where: np.ndarray | None = None
+    ) -> None:
+        """Empty sums for scene rows `rows` (e.g. a group's `rows`) and `bands` bands, at the
+        pixels `where` (len(rows), plan.width) is true (None: all of them).
 
         Raises:
-            ValueError: `rows` is empty, not contiguous or outside the scene, or `bands` < 1.
+            ValueError: `rows` is empty, not contiguous or outside the scene, `bands` < 1, or
+                `where` has another shape.
         """
         if rows.step != 1 or not 0 <= rows.start < rows.stop <= plan.height:
             raise ValueError(
@@ -231,8 +237,15 @@ class Blender:
         self.plan = plan
         self.rows = rows
         self.bands = _check_int("bands", bands, 1)
-        self._sum = np.zeros((len(rows), plan.width, self.bands), np.float64)
-        self._weight = np.zeros((len(rows), plan.width), np.float64)
+        shape = (len(rows), plan.width)
+        if where is None:
+            where = np.ones(shape, bool)
+        if where.shape != shape:
+            raise ValueError(f"where must have shape {shape}, got {where.shape}")
+        self._index = np.full(shape, -1, np.int64)
+        self._index[where] = np.arange(np.count_nonzero(where))
+        self._sum = np.zeros((np.count_nonzero(where), self.bands), np.float64)
+        self._weight = np.zeros(len(self._sum), np.float64)
 
     def add(self, tile: Tile, pred: np.ndarray) -> None:
         """Adds a tile's prediction, (tile, tile, bands) or its in-scene (rows, cols, bands).
@@ -255,21 +268,26 @@ class Blender:
             raise ValueError(f"tile {tile.index} has no row in the blender's rows {self.rows}")
         inside = slice(top - tile.row0, bottom - tile.row0)
         weights = tile_weights(self.plan, tile)[inside].astype(np.float64)
-        target = slice(top - self.rows.start, bottom - self.rows.start), tile.slices()[1]
-        self._sum[target] += weights[..., None] * pred[inside, : tile.cols]
-        self._weight[target] += weights
+        own_rows = slice(top - self.rows.start, bottom - self.rows.start)
+        index = self._index[own_rows, tile.slices()[1]]
+        held = index >= 0
+        self._sum[index[held]] += weights[held][:, None] * pred[inside, : tile.cols][held]
+        self._weight[index[held]] += weights[held]
 
     def partial(self, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(mask, sums, weights) at the gap pixels any tile covered: what a `RowMerger` takes.
 
-        mask is gap & (weight > 0) over this blender's rows; sums (n, bands) are the weighted
-        predictions there and weights (n,) their weights, both float64.
+        mask is gap & (weight > 0) over this blender's rows (pixels outside `where` have no
+        weight); sums (n, bands) are the weighted predictions there and weights (n,) their
+        weights, both float64.
         """
-        if gap.shape != self._weight.shape:
+        if gap.shape != self._index.shape:
             raise ValueError(f"gap for scene rows {self.rows} must have shape "
-                             f"{self._weight.shape}, got {gap.shape}")  # fmt: skip
-        mask = gap & (self._weight > 0)
-        return mask, self._sum[mask], self._weight[mask]
+                             f"{self._index.shape}, got {gap.shape}")  # fmt: skip
+        mask = gap & (self._index >= 0)
+        mask[mask] = self._weight[self._index[mask]] > 0
+        index = self._index[mask]
+        return mask, self._sum[index], self._weight[index]
 
 
 def _starts(length: int, tile: int, step: int) -> tuple[int, ...]:

@@ -367,12 +367,13 @@ class BlendBlock(beam.DoFn):
         config = self._config
         plan, groups = config.blocks(height, width)
         rows = groups[b % len(groups)].rows  # a series numbers its blocks across its scenes
-        blender = Blender(plan, rows, self._bands)
         gap = np.zeros((len(rows), width), bool)
-        for (i, j), tile_gap, pred in zip(indices, gaps, result.inference, strict=True):
+        for (i, j), tile_gap in zip(indices, gaps, strict=True):
             tile = plan.rows[i][j]
-            blender.add(tile, pred)
             gap[tile.slices(rows.start)] |= tile_gap[: tile.rows, : tile.cols]
+        blender = Blender(plan, rows, self._bands, where=gap)
+        for (i, j), pred in zip(indices, result.inference, strict=True):
+            blender.add(plan.rows[i][j], pred)
         mask, sums, weights = blender.partial(gap)
         path = FileSystems.join(config.work(name), f"block-{b:05d}.npz")
         with FileSystems.create(path) as f:
