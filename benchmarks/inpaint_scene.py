@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=32, help="generator width (default 32)")
     parser.add_argument("--tile", type=int, default=256)
     parser.add_argument("--halo", type=int, default=32)
-    parser.add_argument("--block-tile-rows", type=int, default=2)
+    parser.add_argument("--block-tile-rows", type=int, default=1, help="the job's default")
     parser.add_argument("--batch-size", type=int, default=2, help="the job's default")
     parser.add_argument("--quicklook", action="store_true", help="the job also writes its PNG")
     parser.add_argument("--output", type=Path, default=OUTPUT, metavar="DIR",

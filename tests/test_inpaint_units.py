@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,7 @@ from pipelines.inpaint.scene import (
     tile_counts,
     tile_input,
 )
+from pipelines.inpaint.stages import read_ahead
 
 
 def _match(pattern: str) -> tuple[list[str], dict[str, str]]:
@@ -262,3 +264,33 @@ def test_progress_lines_give_the_jobs_elapsed_time_not_a_count() -> None:
     )
     failed = Outcome("in/b.zip", FAILED, "ProductError: not a zip")
     assert progress_line(failed, 59.6) == "[0:01:00] failed  in/b.zip: ProductError: not a zip"
+
+
+def test_read_ahead_makes_the_next_item_while_the_caller_holds_this_one() -> None:
+    made = {i: threading.Event() for i in range(3)}
+
+    def make(i: int) -> int:
+        made[i].set()
+        return i * 10
+
+    seen = []
+    for item in read_ahead(make, 3):
+        position = item // 10
+        if position + 1 < 3:  # made in the background, before the caller is done with this one
+            assert made[position + 1].wait(timeout=10)
+        seen.append(item)
+
+    assert seen == [0, 10, 20]
+    assert list(read_ahead(make, 0)) == []
+
+
+def test_read_ahead_raises_a_failure_at_its_item() -> None:
+    def make(i: int) -> int:
+        if i == 1:
+            raise ValueError("block 1 is unreadable")
+        return i
+
+    items = read_ahead(make, 3)
+    assert next(items) == 0
+    with pytest.raises(ValueError, match="block 1 is unreadable"):
+        next(items)

@@ -7,8 +7,10 @@
 
 A scene is handled one row block at a time (`block_tile_rows` rows of tiles), so memory follows
 the block, not the scene, and only tiles that hold a gap reach the model: cost grows with the
-cloudy-water area. Every input ends in one outcome: written, skipped (a verified complete output
-exists) or failed with its reason, also when the model, the blend or the writer fails on it;
+cloudy-water area. The planner reads and tiles the next block while the model runs on this one,
+and the writer merges and reads the next row group while it writes this one (`read_ahead`).
+Every input ends in one outcome: written, skipped (a verified complete output exists) or failed
+with its reason, also when the model, the blend or the writer fails on it;
 `runs/<run id>/summary.json` lists them all and `runs/<run id>/dead_letter.jsonl` the failures,
 and `summary.json` / `dead_letter.jsonl` beside the products are copies of the latest run's.
 Before any product is read the output is checked (a folder, writable, room for a product) and
@@ -65,6 +67,7 @@ from pipelines.inpaint.model import (
     NAMESPACE,
     BlockModelHandler,
     ModelInfo,
+    Tiles,
     check_saved_model,
     read_model_info,
 )
@@ -96,6 +99,7 @@ from pipelines.inpaint.stages import (
     PlanInputs,
     WriteInputs,
     block_progress,
+    read_ahead,
 )
 from pipelines.inpaint.stages import counter as _counter
 
@@ -122,7 +126,9 @@ class InpaintConfig:
             (`DEFAULT_TILE` for a model that does not record it).
         halo: overlap on each side between neighbouring tiles (blended with feathered weights);
             None: an eighth of the tile.
-        block_tile_rows: tile rows per row block (memory grows with it).
+        block_tile_rows: tile rows per row block. Memory grows with it (on a full scene with
+            256-px tiles, 1 peaked at 2.1 GB, 2 at 2.6 GB) and the anchors of tiles inside wide
+            clouds are drawn from the block's rows.
         batch_size: tiles per model call. On a CPU, small calls are as fast per tile and
             need far less memory (8 x 288 x 288 x 16 bands: twice the time per tile of 1, 2 or
             4, and 0.7 GB more than 1); raise it on a GPU.
@@ -144,7 +150,7 @@ class InpaintConfig:
     output: str
     tile: int | None = None
     halo: int | None = None
-    block_tile_rows: int = 2
+    block_tile_rows: int = 1
     batch_size: int = 2
     geotiff_bands: tuple[str, ...] = ()
     quicklook: bool = False
@@ -341,11 +347,14 @@ class PlanProduct(PlanInputs):
             height, width = ds.sizes["y"], ds.sizes["x"]
             _, blocks = config.blocks(height, width)
             counts = tile_counts()
+
+            def prepare(b: int) -> Tiles | None:
+                reflectance, gap, water = read_rows(ds, blocks[b].rows, bands)
+                return block_tiles(reflectance, gap, water, blocks[b], config.tile,
+                                   blocks[b].rows.start, counts)  # fmt: skip
+
             with block_progress(name, len(blocks)) as bar:
-                for b, block in enumerate(blocks):
-                    reflectance, gap, water = read_rows(ds, block.rows, bands)
-                    tiles = block_tiles(reflectance, gap, water, block, config.tile,
-                                        block.rows.start, counts)  # fmt: skip
+                for b, tiles in enumerate(read_ahead(prepare, len(blocks))):
                     if tiles is not None:
                         yield beam.pvalue.TaggedOutput(TILES, ((name, height, width, b), tiles))
                     bar.update()
@@ -423,18 +432,26 @@ class WriteProduct(WriteInputs):
             _, groups = config.blocks(job.height, job.width)
             merger = RowMerger(job.width, self._model.channels)
             uncertainty = self._model.bands if self._model.uncertainty else False
+
+            def merged(b: int) -> tuple | None:
+                """Row group b's finished rows, merged and laid into the source's rows."""
+                if b in blocks:
+                    with FileSystems.open(blocks[b]) as f:
+                        rows, index, sums, weights = decode_block(f.read())
+                    mask = np.zeros((len(rows), job.width), bool)
+                    mask.reshape(-1)[index] = True
+                    merger.add(rows, mask, sums, weights)
+                return self._rows(ds, *merger.pop(groups[b].final.stop))
+
             with open_product(job.input, gcs_client=gcs_client(job.input)) as ds:
                 with ProductWriter(ds, local_target, overwrite=True,
                                    uncertainty=uncertainty) as writer:  # fmt: skip
-                    for b, group in enumerate(groups):
-                        if b in blocks:
-                            with FileSystems.open(blocks[b]) as f:
-                                rows, index, sums, weights = decode_block(f.read())
-                            mask = np.zeros((len(rows), job.width), bool)
-                            mask.reshape(-1)[index] = True
-                            merger.add(rows, mask, sums, weights)
-                        rows, mask, values = merger.pop(group.final.stop)
-                        filled += self._write_rows(ds, writer, rows, mask, values)
+                    # The next group is read and merged while this one is packed and written.
+                    for done in read_ahead(merged, len(groups)):
+                        if done is not None:
+                            span, bands, mask, sigmas = done
+                            writer.write_rows(span, bands, mask, sigmas)
+                            filled += int(mask.sum())
                     writer.commit()
                 extras = write_extras(config, ds, local_target, Path(tmp),
                                       asked_extras(config, job.name))  # fmt: skip
@@ -444,11 +461,13 @@ class WriteProduct(WriteInputs):
                 _copy_out(extra, FileSystems.join(config.output, extra.name))
         return filled
 
-    def _write_rows(self, ds, writer, rows: range, mask: np.ndarray, values: np.ndarray) -> int:
-        """Write the filled pixels of `rows`; rows with none keep the source's copy untouched."""
+    def _rows(self, ds, rows: range, mask: np.ndarray, values: np.ndarray) -> tuple | None:
+        """The source's rows holding filled pixels among `rows`, with them laid in: (scene rows,
+        bands, filled mask, sigmas) for `ProductWriter.write_rows`; None when no pixel was
+        filled (those rows keep the source's copy untouched)."""
         used = np.flatnonzero(mask.any(axis=1))
         if not used.size:
-            return 0
+            return None
         span = slice(rows.start + int(used[0]), rows.start + int(used[-1]) + 1)
         mask = mask[used[0] : used[-1] + 1]
         window = ds.isel(y=span)
@@ -464,8 +483,7 @@ class WriteProduct(WriteInputs):
                 spread = np.full(mask.shape, np.nan, np.float32)
                 spread[mask] = values[:, count + i] * factor
                 sigmas[band] = spread
-        writer.write_rows(span, bands, mask, sigmas)
-        return int(mask.sum())
+        return span, bands, mask, sigmas
 
 
 def asked_extras(config: InpaintConfig, name: str) -> list[str]:

@@ -1,7 +1,7 @@
 """What the batch job's stages share whatever the input format (OLCI products, gridded series):
 the outcome of an input and its states, the names of tagged outputs, Beam counters, the
-planners' shared handling of inputs, the clean-up of staged blocks and the terminal's progress
-bar."""
+planners' shared handling of inputs, reading ahead, the clean-up of staged blocks and the
+terminal's progress bar."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import logging
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
 TILES, OUTCOMES, FAILURES = "tiles", "outcomes", "failures"
 STALE_SECONDS = 6 * 3600  # a writer's temporary file or folder this old was left by a kill
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -163,6 +166,26 @@ def remove_staged(output: str, work: str, name: str, blocks: list[tuple[int, str
         log.exception("%s: could not delete its staged blocks", name)
     if not is_gcs(output):  # gs:// has no folders; a failed upload leaves no object
         shutil.rmtree(work, ignore_errors=True)
+
+
+def read_ahead(make: Callable[[int], T], count: int) -> Iterator[T]:
+    """make(0), ..., make(count - 1) in order, each made in a background thread while the caller
+    works on the one before.
+
+    A planner reads and tiles its next row block while the model runs on the block it yielded
+    (the fused stages run in the planner's thread, and TensorFlow and HDF5 release the GIL), so
+    reading overlaps inference; at most two items are held at once. An exception in `make` is
+    raised here, at its item.
+    """
+    if count < 1:
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="s3inpaint-read-ahead") as pool:
+        pending = pool.submit(make, 0)
+        for i in range(1, count + 1):
+            item = pending.result()
+            if i < count:
+                pending = pool.submit(make, i)
+            yield item
 
 
 def block_progress(name: str, total: int, unit: str = "block") -> tqdm:
