@@ -5,8 +5,9 @@ zeroed, `gap` (B, H, W, 1), 1 where a pixel is to be filled (the gap to score an
 without a value), and `invalid` (B, H, W, 1), 1 where no value exists (land, flagged pixels),
 so the networks can tell a coast from a cloud. A generator with a temporal window (`context`
 channels, `model.temporal.context_channels`) takes a fourth input, `context` (B, H, W,
-context): the neighbours in time, which every stage reads beside its first guess; the classical
-fill stays spatial. Each generator is a residual over the classical
+context): the neighbours in time, which every stage reads beside its first guess, each
+neighbour's values as their difference from it (`NeighbourAnomaly`); the classical fill stays
+spatial. Each generator is a residual over the classical
 fill: `ClassicalFill` (biharmonic, plain TensorFlow ops) fills the gap inside the graph, the
 network reads that first guess with the two masks and predicts a correction whose last layer
 starts at zero, so an untrained generator returns the classical fill exactly. Outputs are the
@@ -27,6 +28,7 @@ from model.layers import (
     GatedConv2D,
     GatedDeconv2D,
     KnownShare,
+    NeighbourAnomaly,
     Residual,
     SelfAttention,
     StrideCheck,
@@ -35,8 +37,9 @@ from model.layers import (
 STRIDE_CMUNET = 8
 STRIDE_UNET = 16
 # Bumped when the generators' inputs or layers change, so a warm start never loads weights of
-# another design (2: residual over the classical fill, invalid channel, uncertainty head).
-NETWORK_VERSION = 2
+# another design (2: residual over the classical fill, invalid channel, uncertainty head;
+# 3: neighbours in time read as differences from the classical fill).
+NETWORK_VERSION = 3
 
 
 def _inputs(bands: int, stride: int, name: str, iterations: int, context: int):
@@ -50,7 +53,10 @@ def _inputs(bands: int, stride: int, name: str, iterations: int, context: int):
         inputs.append(keras.Input((None, None, context), name="context"))
     checked = StrideCheck(stride, name=f"{name}_stride_check")(x)
     base = ClassicalFill(iterations, name="classical_fill")(checked, gap)
-    return inputs, base, inputs[1:]
+    side = inputs[1:]
+    if context:
+        side[-1] = NeighbourAnomaly(bands, name="neighbour_anomaly")(inputs[-1], base)
+    return inputs, base, side
 
 
 def _encoder(h, width: int, prefix: str):

@@ -209,6 +209,7 @@ def layer_cases():
         GatedConv2D,
         GatedDeconv2D,
         KnownShare,
+        NeighbourAnomaly,
         Residual,
         SelfAttention,
         StrideCheck,
@@ -227,6 +228,7 @@ def layer_cases():
         (ClassicalFill(7), [x, mask]),
         (Residual(), [x, x]),
         (KnownShare(4), [mask]),
+        (NeighbourAnomaly(2), [x, x[..., :2]]),  # two neighbours of two bands
     ]
 
 
@@ -245,6 +247,28 @@ def test_custom_layers_round_trip_through_their_config() -> None:
         clone(*x)
         clone.set_weights(layer.get_weights())
         np.testing.assert_array_equal(clone(*x).numpy(), out.numpy())
+
+
+def test_neighbours_are_read_as_their_difference_from_the_classical_fill() -> None:
+    # Deferred: loads TensorFlow (seconds); collecting this module skips it.
+    import tensorflow as tf
+
+    from model.layers import NeighbourAnomaly
+    from model.temporal import context_channels
+
+    rng = np.random.default_rng(8)
+    valid = (rng.random((1, 4, 8, 8, 1)) < 0.6).astype(np.float32)  # 2k = 4 neighbours
+    neighbours = rng.normal(size=(1, 4, 8, 8, 3)).astype(np.float32) * valid
+    offsets = np.array([[-2.0, -1.0, 1.0, 2.0]], np.float32)
+    base = rng.normal(size=(1, 8, 8, 3)).astype(np.float32)
+    context = context_channels(tf.constant(neighbours), tf.constant(valid), tf.constant(offsets))
+
+    read = NeighbourAnomaly(3)(context, tf.constant(base)).numpy()
+
+    expected = context_channels(tf.constant((neighbours - base[:, None]) * valid),
+                                tf.constant(valid), tf.constant(offsets)).numpy()  # fmt: skip
+    np.testing.assert_allclose(read, expected, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(read[..., 12:], context.numpy()[..., 12:])  # validity, offsets
 
 
 @pytest.mark.parametrize("kind", ["cmunet", "unet"])
