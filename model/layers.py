@@ -12,6 +12,7 @@ import tensorflow as tf
 from keras import ops
 
 from model.classical import CG_ITERATIONS, classical_fill
+from model.temporal import difference_channels
 
 PACKAGE = "s3inpaint"
 
@@ -277,9 +278,9 @@ class Residual(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class NeighbourAnomaly(keras.layers.Layer):
-    """[context, base] -> the context (`model.temporal.context_channels` of `bands` bands) with
-    each neighbour's values replaced by their difference from the tile's classical fill `base`,
-    0 where the neighbour has no value; validity and offsets pass unchanged.
+    """[context, base] -> `model.temporal.difference_channels`: the context of `bands` bands
+    with each neighbour's values replaced by their difference from the tile's classical fill
+    `base`, 0 where the neighbour has no value; validity and offsets pass unchanged.
 
     Where a neighbour in time saw what the tile's gap hides, the correction it implies is then
     an input to pass on rather than a difference the network must learn to take.
@@ -291,14 +292,9 @@ class NeighbourAnomaly(keras.layers.Layer):
         self.bands = bands
 
     def call(self, context, base):
-        context = ops.cast(context, "float32")
-        count = context.shape[-1] // (self.bands + 2)  # neighbours: values, validity, offset
-        values = context[..., : count * self.bands]
-        validity = context[..., count * self.bands : count * (self.bands + 1)]
-        # Channel n * bands + b holds band b of neighbour n.
-        anomaly = values - ops.tile(ops.cast(base, "float32"), [1, 1, 1, count])
-        anomaly = anomaly * ops.repeat(validity, self.bands, axis=-1)
-        return ops.concatenate([anomaly, context[..., count * self.bands :]], axis=-1)
+        return difference_channels(
+            ops.cast(context, "float32"), ops.cast(base, "float32"), self.bands
+        )
 
     def compute_output_shape(self, context_shape, base_shape):
         return context_shape

@@ -38,3 +38,15 @@ def context_channels(neighbours: tf.Tensor, valid: tf.Tensor, offsets: tf.Tensor
     validity = tf.transpose(valid[..., 0], [0, 2, 3, 1])
     planes = tf.ones_like(validity) * (offsets / OFFSET_SCALE_DAYS)[:, tf.newaxis, tf.newaxis, :]
     return tf.concat([values, validity, planes], axis=-1)
+
+
+def difference_channels(context: tf.Tensor, base: tf.Tensor, bands: int) -> tf.Tensor:
+    """`context_channels` output with each neighbour's values replaced by their difference from
+    the tile's `base` (B, H, W, bands), 0 where the neighbour has no value; validity and offsets
+    unchanged."""
+    count = context.shape[-1] // (bands + 2)  # neighbours: values, validity, offset
+    values = context[..., : count * bands]
+    validity = context[..., count * bands : count * (bands + 1)]
+    # Channel n * bands + b holds band b of neighbour n.
+    difference = (values - tf.tile(base, [1, 1, 1, count])) * tf.repeat(validity, bands, axis=-1)
+    return tf.concat([difference, context[..., count * bands :]], axis=-1)

@@ -173,9 +173,9 @@ def read_ahead(make: Callable[[int], T], count: int) -> Iterator[T]:
     works on the one before.
 
     A planner reads and tiles its next row block while the model runs on the block it yielded
-    (the fused stages run in the planner's thread, and TensorFlow and HDF5 release the GIL), so
-    reading overlaps inference; at most two items are held at once. An exception in `make` is
-    raised here, at its item.
+    (the fused stages run in the planner's thread, and TensorFlow releases the GIL while it
+    computes), so reading overlaps inference; at most two items are held at once. An exception
+    in `make` is raised here, at its item.
     """
     if count < 1:
         return
