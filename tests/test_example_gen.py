@@ -190,3 +190,39 @@ def test_mask_gen_checks_its_arguments() -> None:
         MaskGen(examples, coverage=(0.8, 0.2))
     with pytest.raises(ValueError, match="kinds"):
         MaskGen(examples, kinds={"clouds": 1.0})
+
+
+@pytest.mark.slow
+def test_a_gridded_scene_with_land_yields_its_gaps_as_real_cloud_shapes(tmp_path: Path) -> None:
+    """Water without a value is a gridded scene's cloud: ExampleGen harvests it like WQSF's."""
+    # Deferred: the executor imports TFX (seconds); collecting this module skips it.
+    import apache_beam as beam
+
+    from components.example_gen.executor import SHAPES, _ScenesToExamples
+    from components.gridded import GriddedConfig
+
+    chl = np.full((2, 32, 32), 0.5, np.float32)
+    chl[0, 4:14, 2:20] = np.nan  # a cloud over water
+    chl[:, :, 28:] = np.nan  # land: never a value, never a cloud
+    land = np.zeros((2, 32, 32), np.int8)
+    land[:, :, 28:] = 1
+    path = tmp_path / "series.nc"
+    xr.Dataset(
+        {"chlor_a": (("time", "lat", "lon"), chl), "land": (("time", "lat", "lon"), land)},
+        coords={"time": np.array(["2024-01-01", "2024-01-02"], "datetime64[ns]")},
+    ).to_netcdf(path)
+    gridded = GriddedConfig(variables=("chlor_a",), mask_variable="land")
+    config = IngestConfig(kind="netcdf", bands=("chlor_a",), patch_size=16, min_valid=0.1,
+                          gridded=gridded.to_dict())  # fmt: skip
+    fn = _ScenesToExamples(config.to_json())
+    fn.setup()
+    for day, clouds in ((0, 2), (1, 0)):
+        out = list(fn.process(SceneRef(str(path), day)))
+        shapes = [o.value for o in out if isinstance(o, beam.pvalue.TaggedOutput)
+                  and o.tag == SHAPES]  # fmt: skip
+        assert len(shapes) == min(clouds, 1)
+        if clouds:
+            (name, library), cloud = shapes[0], np.isnan(chl[0]) & (land[0] == 0)
+            assert name.startswith("series_") and len(library) == clouds
+            np.testing.assert_array_equal(library.shapes[0], cloud[:16, :16])
+            np.testing.assert_array_equal(library.shapes[1], cloud[:16, 16:])

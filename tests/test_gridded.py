@@ -268,7 +268,7 @@ def test_single_scene_file_without_time_dimension(tmp_path: Path) -> None:
     assert open_scene(untimed, config, 0).attrs["start_time"] == ""
 
 
-def test_mask_variable_makes_pixels_invalid_without_changing_bands(
+def test_mask_variable_makes_pixels_invalid_and_unobserved_water_cloud(
     chl_series: Path, tmp_path: Path
 ) -> None:
     path = Path(shutil.copy(chl_series, tmp_path / "masked.nc"))
@@ -280,10 +280,14 @@ def test_mask_variable_makes_pixels_invalid_without_changing_bands(
     config = GriddedConfig(("chlor_a",), mask_variable="land")
     masked = open_scene(path, config, 0)
     plain = open_scene(chl_series, CHL, 0)
-    assert tuple(masked.data_vars) == ("chlor_a", "valid")
+    assert tuple(masked.data_vars) == ("chlor_a", "valid", "cloud")
+    assert "cloud" not in plain  # without a mask, land and cloud look alike
     assert (plain["valid"].values & ~masked["valid"].values).any()
     np.testing.assert_array_equal(masked["chlor_a"].values, plain["chlor_a"].values)
     np.testing.assert_array_equal(masked["valid"].values, plain["valid"].values & (mask == 0))
+    cloud = masked["cloud"].values
+    assert cloud.any() and not cloud[:, :10].any()
+    np.testing.assert_array_equal(cloud, ~plain["valid"].values & (mask == 0))
 
 
 # --- GeoTIFF ------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_the_gridded_reader_opens_it_with_the_documented_config(path: Path, ds: 
         assert not scene.valid.values[land].any()
     assert scenes[0].latitude.values[0, 0] > scenes[0].latitude.values[-1, 0]  # north first
     every = GriddedConfig(variables=VARIABLES, mask_variable="land")
-    assert list(next(open_series(path, every)).data_vars) == [*VARIABLES, "valid"]
+    assert list(next(open_series(path, every)).data_vars) == [*VARIABLES, "valid", "cloud"]
 
 
 def test_cf_metadata(path: Path, ds: xr.Dataset) -> None:

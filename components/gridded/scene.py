@@ -2,7 +2,9 @@
 
 A scene is an xarray Dataset on dims ("y", "x"): one float32 variable per band (NaN at gaps), a
 boolean `valid` (every band finite and not masked), float32 `latitude`/`longitude` coords when
-the file locates its pixels, and attributes `product_name` and `start_time`.
+the file locates its pixels, and attributes `product_name` and `start_time`. A scene whose land
+is known (`masked`) also has a boolean `cloud`: the pixels that could be observed and are not,
+its real gaps, which ExampleGen harvests as gap shapes like an OLCI product's cloud flags.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def make_scene(
         product_name: the scene's unique, stable name.
         start_time: ISO 8601 UTC ("YYYY-MM-DDTHH:MM:SSZ"), or "" when the file has no time.
         band_attrs: name -> attributes (units, long_name...) for that band.
-        masked: boolean (rows, columns), True where a pixel may never be valid (land).
+        masked: boolean (rows, columns), True where a pixel may never be valid (land); with
+            it, the scene's `cloud` is every other pixel without a value.
         latitude: 2-D latitude of each pixel centre, or None.
         longitude: 2-D longitude of each pixel centre, or None.
     """
@@ -47,10 +50,15 @@ def make_scene(
     if valid is None:
         raise ValueError(f"{product_name}: a scene needs at least one band")
     if masked is not None:
-        valid = valid & ~np.asarray(masked, dtype=bool)
+        masked = np.asarray(masked, dtype=bool)
+        valid = valid & ~masked
     variables["valid"] = xr.Variable(
         DIMS, valid, {"long_name": "every band finite and the pixel not masked"}
     )
+    if masked is not None:
+        variables["cloud"] = xr.Variable(
+            DIMS, ~valid & ~masked, {"long_name": "not masked, yet some band has no value"}
+        )
     coords = {}
     for name, values, units in (
         ("latitude", latitude, "degrees_north"),
